@@ -1,0 +1,247 @@
+#include "app/job.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <hdf5.h>
+
+#include "common/wire.hpp"
+#include "h5/results.hpp"
+#include "io/file.hpp"
+#include "io/listing.hpp"
+#include "mpi/distribution.hpp"
+#include "timing/build_info.hpp"
+#include "timing/metadata.hpp"
+
+namespace graybench {
+
+namespace {
+
+/// One measured or warm-up execution of a strategy with a worker count.
+struct RunSpec {
+  Strategy strategy;
+  int workers;
+  int repeat;
+  bool warmup;
+};
+
+/// Rank 0 lists the inputs and checks the results file; every rank learns the outcome, so a
+/// usage error ends all ranks the same way.
+std::vector<InputFile> list_on_root(const Config& config, const mpi::Comm& comm) {
+  std::vector<InputFile> files;
+  WireWriter w;
+  if (comm.rank() == 0) {
+    try {
+      check_results_target(config.results);
+      files = list_inputs(config.inputs, config.lists, config.output_dir).files;
+      w.put<std::uint8_t>(0);
+      w.put<std::uint64_t>(files.size());
+    } catch (const UsageError& e) {
+      w.put<std::uint8_t>(1);
+      w.put_string(e.what());
+    }
+  }
+  auto bytes = w.take();
+  comm.bcast(bytes, 0);
+  WireReader r(bytes);
+  if (r.get<std::uint8_t>() != 0) throw UsageError(r.get_string());
+  return files;  // only rank 0 holds the list; distribution sends each rank its share
+}
+
+std::vector<RunSpec> plan_sweep(const Config& config) {
+  std::vector<RunSpec> plan;
+  std::vector<Strategy> seen;
+  for (Strategy s : config.strategies) {
+    if (std::find(seen.begin(), seen.end(), s) != seen.end()) continue;
+    seen.push_back(s);
+    std::vector<int> workers = config.workers;
+    if (!strategy_info(s).parallel) workers = {1};
+    std::vector<int> done;
+    for (int w : workers) {
+      if (std::find(done.begin(), done.end(), w) != done.end()) continue;
+      done.push_back(w);
+      for (int k = 0; k < config.warmup; ++k) plan.push_back({s, w, k, true});
+      for (int k = 0; k < config.repeat; ++k) plan.push_back({s, w, k, false});
+    }
+  }
+  return plan;
+}
+
+/// Attributes that are the same for every run of this invocation.
+Attributes job_attributes(const Config& config, const mpi::Comm& comm,
+                          const std::vector<InputFile>& files) {
+  const auto hosts = comm.all_hosts(hostname());
+  std::vector<std::string> unique_hosts = hosts;
+  std::sort(unique_hosts.begin(), unique_hosts.end());
+  unique_hosts.erase(std::unique(unique_hosts.begin(), unique_hosts.end()), unique_hosts.end());
+  std::string host_list;
+  for (const auto& h : unique_hosts) host_list += (host_list.empty() ? "" : ",") + h;
+
+  std::uint64_t total_bytes = 0;
+  for (const auto& f : files) total_bytes += f.size;
+  unsigned major = 0, minor = 0, release = 0;
+  H5get_libversion(&major, &minor, &release);
+
+  Attributes a;
+  a.set("ranks", std::int64_t{comm.size()});
+  a.set("nodes", static_cast<std::int64_t>(unique_hosts.size()));
+  a.set("hosts", host_list);
+  a.set("hostname", hosts.empty() ? hostname() : hosts.front());
+  a.set("command_line", config.command_line);
+  a.set("graybench_version", std::string(version()));
+  a.set("git_revision", std::string(git_revision()));
+  a.set("compiler", std::string(compiler()));
+  a.set("compiler_flags", std::string(compiler_flags()));
+  a.set("build_type", std::string(build_type()));
+  a.set("mpi_library", mpi::library_version());
+  a.set("hdf5_version", std::to_string(major) + "." + std::to_string(minor) + "." +
+                            std::to_string(release));
+  a.set("cpu_model", cpu_model());
+  a.set("cpus_online", std::int64_t{online_cpus()});
+  a.set("distribution", std::string(to_string(config.distribution)));
+  a.set("output_dir", config.output_dir.value_or(""));
+  a.set("input_fingerprint", fingerprint(files));
+  a.set("total_bytes_in", static_cast<std::int64_t>(total_bytes));
+  return a;
+}
+
+/// Executes one run on every rank; rank 0 returns the gathered result.
+RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& comm,
+                  const std::vector<InputFile>& files) {
+  const auto t_dist = Clock::now();
+  std::vector<WorkItem> items = distribute_static(config.distribution, files, comm);
+  const double distribute_s = seconds_between(t_dist, Clock::now());
+  const std::uint64_t my_items = items.size();
+
+  StrategyContext ctx;
+  ctx.workers = spec.workers;
+  ctx.work.output_dir = config.output_dir.value_or("");
+  std::atomic<std::uint64_t> done{0};
+  ctx.done = &done;
+  StaticFeed feed(std::move(items));
+  ctx.feed = &feed;
+
+  // LULESH's pattern: barrier, common start, work, barrier; the headline is the max over ranks.
+  comm.barrier();
+  const auto started = std::chrono::system_clock::now();
+  const auto usage0 = ResourceUsage::now();
+  ctx.origin = Clock::now();
+  StrategyOutcome outcome = strategy_info(spec.strategy).run(ctx);
+  const auto t_compute = Clock::now();
+  comm.barrier();
+  const auto t_end = Clock::now();
+  const auto finished = std::chrono::system_clock::now();
+  const auto usage1 = ResourceUsage::now();
+
+  RankRecord rank;
+  rank.rank = comm.rank();
+  rank.host = hostname();
+  rank.n_images = my_items;
+  rank.wall_s = seconds_between(ctx.origin, t_end);
+  rank.compute_s = seconds_between(ctx.origin, t_compute);
+  rank.idle_s = seconds_between(t_compute, t_end);
+  rank.distribute_s = distribute_s;
+  rank.setup_s = outcome.setup_s;
+  rank.teardown_s = outcome.teardown_s;
+  rank.user_s = usage1.user_s - usage0.user_s;
+  rank.sys_s = usage1.sys_s - usage0.sys_s;
+  rank.max_rss_kb = usage1.max_rss_kb;
+  rank.cpus = affinity_cpus();
+  rank.worker_cpus = outcome.worker_cpus;
+  for (auto& r : outcome.records) {
+    r.rank = comm.rank();
+    r.repeat = spec.repeat;
+    if (r.status != 0) ++rank.n_failed;
+  }
+
+  const auto t_gather = Clock::now();
+  WireWriter w;
+  w.put<std::uint64_t>(outcome.records.size());
+  for (const auto& r : outcome.records) put(w, r);
+  auto parts = comm.gather(w.buffer(), 0);
+  rank.gather_s = seconds_between(t_gather, Clock::now());
+  WireWriter rw;
+  put(rw, rank);
+  auto rank_parts = comm.gather(rw.buffer(), 0);
+  const double wall_s = comm.max(rank.wall_s);
+
+  RunResult run;
+  if (comm.rank() != 0) return run;
+  for (const auto& p : parts) {
+    WireReader r(p);
+    const auto n = r.get<std::uint64_t>();
+    for (std::uint64_t k = 0; k < n; ++k) get(r, run.images.emplace_back());
+  }
+  std::stable_sort(run.images.begin(), run.images.end(),
+                   [](const ImageRecord& a, const ImageRecord& b) { return a.image < b.image; });
+  double setup = 0, teardown = 0, distribute = 0, gather = 0;
+  for (const auto& p : rank_parts) {
+    WireReader r(p);
+    get(r, run.ranks.emplace_back());
+    setup = std::max(setup, run.ranks.back().setup_s);
+    teardown = std::max(teardown, run.ranks.back().teardown_s);
+    distribute = std::max(distribute, run.ranks.back().distribute_s);
+    gather = std::max(gather, run.ranks.back().gather_s);
+  }
+  std::int64_t failed = 0;
+  std::uint64_t pixels = 0;
+  for (const auto& r : run.images) {
+    failed += r.status != 0;
+    pixels += static_cast<std::uint64_t>(r.width) * r.height;
+  }
+  const bool complete =
+      run.images.size() == files.size() &&
+      std::none_of(run.images.begin(), run.images.end(), [](const ImageRecord& r) {
+        return r.status == static_cast<std::int32_t>(ImageStatus::kNotProcessed);
+      });
+
+  run.attrs.set("strategy", std::string(strategy_info(spec.strategy).name));
+  run.attrs.set("workers", std::int64_t{spec.workers});
+  run.attrs.set("repeat", std::int64_t{spec.repeat});
+  run.attrs.set("started", iso8601_utc(started));
+  run.attrs.set("finished", iso8601_utc(finished));
+  run.attrs.set("wall_s", wall_s);
+  run.attrs.set("n_images", static_cast<std::int64_t>(files.size()));
+  run.attrs.set("n_failed", failed);
+  run.attrs.set("status", std::string(complete ? "complete" : "incomplete"));
+  run.attrs.set("setup_s", setup);
+  run.attrs.set("teardown_s", teardown);
+  run.attrs.set("distribute_s", distribute);
+  run.attrs.set("gather_s", gather);
+  run.attrs.set("total_pixels", static_cast<std::int64_t>(pixels));
+  return run;
+}
+
+}  // namespace
+
+ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out) {
+  const std::vector<InputFile> files = list_on_root(config, comm);
+  const Attributes common = job_attributes(config, comm, files);
+  bool any_failed = false;
+
+  for (const RunSpec& spec : plan_sweep(config)) {
+    RunResult run = execute(spec, config, comm, files);
+    if (comm.rank() != 0 || spec.warmup) continue;
+    for (const auto& [k, v] : common.items()) run.attrs.set(k, v);
+    const auto names = append_runs(config.results, files, {run});
+    const auto failed = run.attrs.integer("n_failed");
+    any_failed = any_failed || failed > 0;
+    if (!config.quiet) {
+      const double wall = run.attrs.real("wall_s");
+      char line[256];
+      std::snprintf(line, sizeof line,
+                    "%s  %-10s workers=%-3d ranks=%-3d repeat=%-2d wall=%9.3f s  %9.1f images/s  "
+                    "failed=%lld\n",
+                    names.front().c_str(), run.attrs.str("strategy").c_str(), spec.workers,
+                    comm.size(), spec.repeat, wall, wall > 0 ? files.size() / wall : 0.0,
+                    static_cast<long long>(failed));
+      out << line << std::flush;
+    }
+  }
+  if (comm.rank() == 0 && !config.quiet) out << "results: " << config.results << "\n";
+  // Every rank returns the same code: rank 0 decides.
+  std::vector<std::uint8_t> code{static_cast<std::uint8_t>(any_failed ? 1 : 0)};
+  comm.bcast(code, 0);
+  return code[0] ? ExitCode::kImagesFailed : ExitCode::kOk;
+}
+
+}  // namespace graybench

@@ -1,0 +1,156 @@
+#include "cli/config.hpp"
+
+#include <boost/program_options.hpp>
+#include <sstream>
+
+#include "common/errors.hpp"
+#include "timing/build_info.hpp"
+
+namespace graybench {
+
+namespace po = boost::program_options;
+
+namespace {
+
+std::vector<std::string> split_list(const std::string& csv, const char* option) {
+  std::vector<std::string> out;
+  std::stringstream ss(csv);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.empty()) throw UsageError(std::string("--") + option + ": empty item in '" + csv + "'");
+    out.push_back(item);
+  }
+  if (out.empty()) throw UsageError(std::string("--") + option + ": empty list");
+  return out;
+}
+
+int parse_int(const std::string& s, const char* option, int min) {
+  std::size_t used = 0;
+  int v = 0;
+  try {
+    v = std::stoi(s, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != s.size() || s.empty()) {
+    throw UsageError(std::string("--") + option + ": '" + s + "' is not an integer");
+  }
+  if (v < min) {
+    throw UsageError(std::string("--") + option + ": must be >= " + std::to_string(min) +
+                     ", got " + s);
+  }
+  return v;
+}
+
+std::string strategy_names() {
+  std::string names;
+  for (const auto& info : strategy_table()) names += (names.empty() ? "" : ", ") + std::string(info.name);
+  return names;
+}
+
+}  // namespace
+
+std::string shell_join(const std::vector<std::string>& args) {
+  std::string out;
+  for (const auto& a : args) {
+    if (!out.empty()) out += ' ';
+    const bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"
+                                                        "OPQRSTUVWXYZ0123456789-_./=:,+@%") ==
+                                         std::string::npos;
+    if (plain) {
+      out += a;
+    } else {
+      out += '\'';
+      for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      out += '\'';
+    }
+  }
+  return out;
+}
+
+ParseResult parse_command_line(const std::vector<std::string>& args) {
+  ParseResult result;
+  Config& c = result.config;
+  std::string strategy = "sequential", workers = "1", distribution = "block";
+
+  po::options_description desc(
+      "Usage: graybench --input PATH [--input PATH ...] [options]\n"
+      "       mpirun -np N graybench --input PATH [options]\n\n"
+      "Converts images to grayscale (Pillow's convert(\"L\")) under a chosen parallel strategy\n"
+      "and records per-image and per-rank timings in an HDF5 file (docs/schema.md).\n\nOptions");
+  // clang-format off
+  desc.add_options()
+      ("help,h", "print this help and exit")
+      ("version", "print the version and build information and exit")
+      ("input,i", po::value<std::vector<std::string>>(&c.inputs)->value_name("PATH"),
+       "image file, or directory scanned recursively (repeatable)")
+      ("list", po::value<std::vector<std::string>>(&c.lists)->value_name("FILE"),
+       "file with one image or directory path per line (repeatable)")
+      ("output-dir,o", po::value<std::string>()->value_name("DIR"),
+       "write grayscale PNGs here, mirroring input paths (default: write nothing)")
+      ("results,r", po::value<std::string>(&c.results)->default_value(c.results)->value_name("FILE"),
+       "HDF5 results file; new runs are appended")
+      ("strategy,s", po::value<std::string>(&strategy)->default_value(strategy)->value_name("LIST"),
+       ("comma list of strategies, or 'all': " + strategy_names()).c_str())
+      ("repeat", po::value<int>(&c.repeat)->default_value(c.repeat)->value_name("R"),
+       "measured repetitions of each strategy/worker combination")
+      ("warmup", po::value<int>(&c.warmup)->default_value(c.warmup)->value_name("W"),
+       "unrecorded warm-up repetitions before the measured ones")
+      ("distribution", po::value<std::string>(&distribution)->default_value(distribution)->value_name("POLICY"),
+       "how images are spread over MPI ranks: block")
+      ("quiet,q", po::bool_switch(&c.quiet), "print nothing but errors");
+  // clang-format on
+
+  std::vector<std::string> tail(args.begin() + (args.empty() ? 0 : 1), args.end());
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(tail).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(std::string(e.what()) + " (see --help)");
+  }
+
+  if (vm.count("help")) {
+    std::ostringstream os;
+    os << desc << "\nExit codes: 0 all images converted; 3 finished but some images failed;\n"
+       << "2 usage error; 1 fatal error.\n";
+    result.action = ParseResult::Action::kHelp;
+    result.text = os.str();
+    return result;
+  }
+  if (vm.count("version")) {
+    result.action = ParseResult::Action::kVersion;
+    result.text = std::string("graybench ") + version() + " (" + git_revision() + ", " +
+                  compiler() + ", " + build_type() + ")\n";
+    return result;
+  }
+  if (c.inputs.empty() && c.lists.empty()) {
+    throw UsageError("no input: give --input PATH or --list FILE (see --help)");
+  }
+  if (vm.count("output-dir")) c.output_dir = vm["output-dir"].as<std::string>();
+  if (c.results.empty()) throw UsageError("--results: empty file name");
+  if (c.repeat < 1) throw UsageError("--repeat must be >= 1");
+  if (c.warmup < 0) throw UsageError("--warmup must be >= 0");
+
+  c.strategies.clear();
+  for (const auto& name : split_list(strategy, "strategy")) {
+    if (name == "all") {
+      for (const auto& info : strategy_table()) c.strategies.push_back(info.id);
+      continue;
+    }
+    const auto s = parse_strategy(name);
+    if (!s) throw UsageError("--strategy: unknown strategy '" + name + "' (" + strategy_names() + ", all)");
+    c.strategies.push_back(*s);
+  }
+  c.workers.clear();
+  for (const auto& w : split_list(workers, "workers")) c.workers.push_back(parse_int(w, "workers", 1));
+
+  const auto d = parse_distribution(distribution);
+  if (!d) throw UsageError("--distribution: unknown policy '" + distribution + "' (block)");
+  c.distribution = *d;
+
+  c.command_line = shell_join(args);
+  return result;
+}
+
+}  // namespace graybench

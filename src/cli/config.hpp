@@ -1,0 +1,40 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mpi/distribution.hpp"
+#include "strategies/strategy.hpp"
+
+namespace graybench {
+
+/// The job's settings, from the command line.
+struct Config {
+  std::vector<std::string> inputs;
+  std::vector<std::string> lists;
+  std::optional<std::string> output_dir;
+  std::string results = "graybench.h5";
+  std::vector<Strategy> strategies = {Strategy::kSequential};
+  std::vector<int> workers = {1};
+  int repeat = 1;
+  int warmup = 0;
+  Distribution distribution = Distribution::kBlock;
+  bool quiet = false;
+  std::string command_line;  ///< the invocation, shell-quoted, for the run metadata
+};
+
+/// What the command line asks for.
+struct ParseResult {
+  enum class Action { kRun, kHelp, kVersion } action = Action::kRun;
+  Config config;
+  std::string text;  ///< help or version text to print
+};
+
+/// Parses `args` (args[0] is the program name). Throws UsageError with one clear line.
+ParseResult parse_command_line(const std::vector<std::string>& args);
+
+/// Quotes `args` for a POSIX shell and joins them with spaces.
+std::string shell_join(const std::vector<std::string>& args);
+
+}  // namespace graybench

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "io/listing.hpp"
+
+namespace graybench {
+
+/// One image handed to a rank for one run: its index in the input list, its description and,
+/// in memory mode, its file bytes loaded before the timed region.
+struct WorkItem {
+  std::uint64_t index = 0;
+  InputFile file;
+  std::vector<std::uint8_t> preloaded;
+  bool has_preloaded = false;
+  double available_s = 0;  ///< when it became available to workers (seconds since run start)
+};
+
+/// Where a strategy gets its items. Static distributions hand everything over in one batch;
+/// dynamic distribution hands out chunks on demand. Called from the rank's main thread only,
+/// because a refill may call MPI.
+class WorkFeed {
+ public:
+  virtual ~WorkFeed() = default;
+  /// The next items for this rank; empty once the run has no more.
+  virtual std::vector<WorkItem> next_batch() = 0;
+};
+
+}  // namespace graybench

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "io/listing.hpp"
+#include "timing/records.hpp"
+
+namespace graybench {
+
+/// The schema this build writes (root attribute `schema`); docs/schema.md documents it.
+inline constexpr const char* kSchema = "graybench/1";
+
+/// Checks, before any work, that `path` can take new runs: it is absent (and its directory
+/// writable) or an HDF5 file of our schema family. Throws UsageError otherwise.
+void check_results_target(const std::string& path);
+
+/// Appends `runs` (with their input list) to the results file at `path`, creating it if
+/// needed. Crash-safe: the update goes to a temporary copy that is renamed over `path` only
+/// when complete, so runs already in the file survive any interruption. `before_commit`, if
+/// set, is called just before the rename (tests use it to simulate a failure).
+/// Returns the names of the new run groups. Throws std::runtime_error with context.
+std::vector<std::string> append_runs(const std::string& path, const std::vector<InputFile>& inputs,
+                                     const std::vector<RunResult>& runs,
+                                     const std::function<void()>& before_commit = {});
+
+/// A results file as read back by graybench's own reader.
+struct ResultsFile {
+  Attributes root;
+  std::vector<std::string> run_names;  ///< sorted
+  std::vector<RunResult> runs;         ///< same order as run_names
+  std::vector<InputFile> inputs;       ///< /inputs (output_rel not stored)
+};
+
+/// Reads a whole results file. Throws std::runtime_error with context.
+ResultsFile read_results(const std::string& path);
+
+}  // namespace graybench

@@ -1,0 +1,161 @@
+// The only translation unit that compiles stb_image and stb_image_write.
+#include "io/codec.hpp"
+
+#include <array>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "common/errors.hpp"
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
+#pragma GCC diagnostic ignored "-Wpedantic"
+#endif
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_NO_HDR
+#define STBI_NO_PIC
+#include <stb_image.h>
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STBI_WRITE_NO_STDIO
+#include <stb_image_write.h>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+namespace graybench {
+
+namespace {
+
+struct StbFree {
+  void operator()(void* p) const { stbi_image_free(p); }
+};
+
+void append_to_vector(void* context, void* data, int size) {
+  auto* out = static_cast<std::vector<std::uint8_t>*>(context);
+  const auto* p = static_cast<const std::uint8_t*>(data);
+  out->insert(out->end(), p, p + size);
+}
+
+void check_dims(int width, int height, int channels, std::size_t bytes, std::size_t sample_size) {
+  if (width <= 0 || height <= 0 || channels < 1 || channels > 4 ||
+      bytes != static_cast<std::size_t>(width) * height * channels * sample_size) {
+    throw ImageError(ImageStatus::kEncodeError,
+                     "encode: bad dimensions " + std::to_string(width) + "x" +
+                         std::to_string(height) + "x" + std::to_string(channels));
+  }
+}
+
+std::uint32_t crc32(const std::uint8_t* p, std::size_t n, std::uint32_t crc = 0) {
+  static const auto table = [] {
+    std::array<std::uint32_t, 256> t{};
+    for (std::uint32_t i = 0; i < 256; ++i) {
+      std::uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  crc = ~crc;
+  for (std::size_t i = 0; i < n; ++i) crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
+  return ~crc;
+}
+
+void put_be32(std::vector<std::uint8_t>& out, std::uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(v >> s));
+}
+
+void put_chunk(std::vector<std::uint8_t>& out, const char* type, const std::uint8_t* data,
+               std::size_t n) {
+  put_be32(out, static_cast<std::uint32_t>(n));
+  const std::size_t start = out.size();
+  out.insert(out.end(), type, type + 4);
+  out.insert(out.end(), data, data + n);
+  put_be32(out, crc32(out.data() + start, n + 4));
+}
+
+}  // namespace
+
+Image decode_image(std::span<const std::uint8_t> encoded) {
+  if (encoded.empty()) throw ImageError(ImageStatus::kDecodeError, "decode failed: empty file");
+  if (encoded.size() > static_cast<std::size_t>(INT32_MAX)) {
+    throw ImageError(ImageStatus::kDecodeError, "decode failed: file larger than 2 GiB");
+  }
+  const int len = static_cast<int>(encoded.size());
+  Image img;
+  img.bit_depth = stbi_is_16_bit_from_memory(encoded.data(), len) ? 16 : 8;
+  // desired_channels = 0: keep the file's own layout; our kernel does the conversion.
+  std::unique_ptr<stbi_uc, StbFree> data(
+      stbi_load_from_memory(encoded.data(), len, &img.width, &img.height, &img.channels, 0));
+  if (!data) {
+    const char* reason = stbi_failure_reason();
+    throw ImageError(ImageStatus::kDecodeError,
+                     std::string("decode failed: ") + (reason ? reason : "unknown format"));
+  }
+  img.pixels.assign(data.get(), data.get() + img.pixel_count() * img.channels);
+  return img;
+}
+
+std::vector<std::uint8_t> encode_png(std::span<const std::uint8_t> pixels, int width, int height,
+                                     int channels) {
+  check_dims(width, height, channels, pixels.size(), 1);
+  std::vector<std::uint8_t> out;
+  out.reserve(pixels.size() / 2 + 1024);
+  if (!stbi_write_png_to_func(append_to_vector, &out, width, height, channels, pixels.data(),
+                              width * channels)) {
+    throw ImageError(ImageStatus::kEncodeError, "encode: PNG writer failed");
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> encode_png16(std::span<const std::uint8_t> samples_be, int width,
+                                       int height, int channels) {
+  check_dims(width, height, channels, samples_be.size(), 2);
+  // stb_image_write has no 16-bit PNG: build the chunks ourselves around its zlib compressor,
+  // with filter type 0 on every row.
+  const std::size_t row = static_cast<std::size_t>(width) * channels * 2;
+  std::vector<std::uint8_t> raw;
+  raw.reserve((row + 1) * height);
+  for (int y = 0; y < height; ++y) {
+    raw.push_back(0);
+    const auto* src = samples_be.data() + row * y;
+    raw.insert(raw.end(), src, src + row);
+  }
+  int zlen = 0;
+  std::unique_ptr<unsigned char, void (*)(void*)> z(
+      stbi_zlib_compress(raw.data(), static_cast<int>(raw.size()), &zlen, 8), std::free);
+  if (!z) throw ImageError(ImageStatus::kEncodeError, "encode: zlib failed");
+
+  static constexpr std::uint8_t kColorType[] = {0, 0, 4, 2, 6};
+  std::vector<std::uint8_t> out = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  std::vector<std::uint8_t> ihdr;
+  put_be32(ihdr, static_cast<std::uint32_t>(width));
+  put_be32(ihdr, static_cast<std::uint32_t>(height));
+  ihdr.insert(ihdr.end(), {16, kColorType[channels], 0, 0, 0});
+  put_chunk(out, "IHDR", ihdr.data(), ihdr.size());
+  put_chunk(out, "IDAT", z.get(), static_cast<std::size_t>(zlen));
+  put_chunk(out, "IEND", nullptr, 0);
+  return out;
+}
+
+std::vector<std::uint8_t> encode_jpeg(std::span<const std::uint8_t> pixels, int width, int height,
+                                      int channels, int quality) {
+  check_dims(width, height, channels, pixels.size(), 1);
+  if (channels != 1 && channels != 3) {
+    throw ImageError(ImageStatus::kEncodeError, "encode: JPEG needs 1 or 3 channels");
+  }
+  std::vector<std::uint8_t> out;
+  if (!stbi_write_jpg_to_func(append_to_vector, &out, width, height, channels, pixels.data(),
+                              quality)) {
+    throw ImageError(ImageStatus::kEncodeError, "encode: JPEG writer failed");
+  }
+  return out;
+}
+
+}  // namespace graybench

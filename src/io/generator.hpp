@@ -1,0 +1,44 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace graybench {
+
+/// Pixel layout of a generated image.
+enum class GenMode { kRgb, kRgba, kGray, kGrayAlpha, kRgb16, kGray16 };
+/// File format of a generated image.
+enum class GenFormat { kPng, kJpeg };
+
+struct GenSize {
+  int width = 0;
+  int height = 0;
+};
+
+/// What graybench-gen writes. Defaults: the demo's built-in data set.
+struct GenOptions {
+  int count = 48;
+  std::uint64_t seed = 1;
+  std::vector<GenSize> sizes = {{320, 240}, {640, 480}, {800, 600}};
+  std::vector<GenFormat> formats = {GenFormat::kPng, GenFormat::kJpeg};
+  std::vector<GenMode> modes = {GenMode::kRgb, GenMode::kRgba, GenMode::kGray,
+                                GenMode::kGrayAlpha};
+  int subdirs = 2;         ///< images spread over set-0 .. set-(n-1); basenames repeat across them
+  int jpeg_quality = 90;
+};
+
+/// Parses "rgb,rgba,gray,graya,rgb16,gray16", "png,jpg" and "640x480,32x32"; throws UsageError.
+std::vector<GenMode> parse_gen_modes(const std::string& csv);
+std::vector<GenFormat> parse_gen_formats(const std::string& csv);
+std::vector<GenSize> parse_gen_sizes(const std::string& csv);
+
+/// Writes the data set under `dir` (created if needed) and returns the written paths in order.
+/// The same options always give byte-identical files. Image i goes to
+/// set-(i % subdirs)/img-(i / subdirs).(png|jpg); mode cycles fastest, then format (JPEG drops
+/// alpha and 16-bit precision, since baseline JPEG has neither).
+std::vector<std::filesystem::path> generate_dataset(const std::filesystem::path& dir,
+                                                    const GenOptions& options);
+
+}  // namespace graybench

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+namespace graybench {
+
+/// 64-bit FNV-1a, the per-image checksum stored in the HDF5 file.
+class Fnv1a64 {
+ public:
+  static constexpr std::uint64_t kOffsetBasis = 14695981039346656037ull;
+  static constexpr std::uint64_t kPrime = 1099511628211ull;
+
+  /// Feeds bytes; may be called repeatedly (the hash of a concatenation).
+  void update(std::span<const std::uint8_t> bytes) {
+    std::uint64_t h = hash_;
+    for (std::uint8_t b : bytes) {
+      h ^= b;
+      h *= kPrime;
+    }
+    hash_ = h;
+  }
+  std::uint64_t value() const { return hash_; }
+
+ private:
+  std::uint64_t hash_ = kOffsetBasis;
+};
+
+/// FNV-1a 64 of `bytes`: for an image, its W x H grayscale bytes in row-major order.
+inline std::uint64_t fnv1a64(std::span<const std::uint8_t> bytes) {
+  Fnv1a64 h;
+  h.update(bytes);
+  return h.value();
+}
+
+}  // namespace graybench

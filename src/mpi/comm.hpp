@@ -1,0 +1,71 @@
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace graybench::mpi {
+
+/// Throws std::runtime_error naming `what`, the rank and MPI's own message if `rc` is an error.
+void check(int rc, const char* what);
+
+/// Owns MPI initialisation: MPI_Init_thread(FUNNELED), checked, and MPI_Finalize.
+/// Only the main thread calls MPI; worker threads never do.
+class Environment {
+ public:
+  Environment(int& argc, char**& argv);
+  ~Environment();
+  Environment(const Environment&) = delete;
+  Environment& operator=(const Environment&) = delete;
+  int thread_level() const { return provided_; }
+
+ private:
+  int provided_ = 0;
+};
+
+/// Library version string of the MPI implementation (MPI_Get_library_version), first line.
+std::string library_version();
+
+/// A duplicate of MPI_COMM_WORLD (owned and freed) with MPI_ERRORS_RETURN, so MPI failures
+/// become exceptions that name the rank.
+class Comm {
+ public:
+  static Comm world();
+  Comm(Comm&& o) noexcept;
+  Comm& operator=(Comm&&) = delete;
+  Comm(const Comm&) = delete;
+  Comm& operator=(const Comm&) = delete;
+  ~Comm();
+
+  MPI_Comm get() const { return comm_; }
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+
+  void barrier() const;
+  /// Broadcasts a byte buffer from `root`; receivers' `bytes` are resized.
+  void bcast(std::vector<std::uint8_t>& bytes, int root) const;
+  /// Gathers each rank's bytes at `root`: one buffer per rank there, nothing elsewhere.
+  std::vector<std::vector<std::uint8_t>> gather(std::span<const std::uint8_t> bytes,
+                                                int root) const;
+  /// Scatters one buffer per rank from `root` (ignored elsewhere); returns this rank's buffer.
+  std::vector<std::uint8_t> scatter(const std::vector<std::vector<std::uint8_t>>& parts,
+                                    int root) const;
+  double max(double v) const;
+  double min(double v) const;
+  std::uint64_t sum(std::uint64_t v) const;
+  /// Host name of every rank (collective).
+  std::vector<std::string> all_hosts(const std::string& mine) const;
+  /// Ends the whole job with `code` (used for fatal errors seen on one rank only).
+  [[noreturn]] void abort(int code) const;
+
+ private:
+  explicit Comm(MPI_Comm c);
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  int rank_ = 0;
+  int size_ = 1;
+};
+
+}  // namespace graybench::mpi

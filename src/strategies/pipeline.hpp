@@ -1,0 +1,29 @@
+#pragma once
+
+#include <string>
+
+#include "common/work_item.hpp"
+#include "timing/records.hpp"
+
+namespace graybench {
+
+class Gil;
+
+/// What the per-image work does, shared by every strategy.
+struct WorkOptions {
+  std::string output_dir;  ///< empty: convert and checksum only, write nothing
+  int kernel_repeat = 1;   ///< run the kernel this many times (same result) to add CPU work
+  Gil* gil = nullptr;      ///< emulated GIL held around the kernel, or none
+};
+
+/// The per-image work: read (unless preloaded), decode, convert (kernel_repeat times),
+/// checksum, and with an output dir encode and write the PNG. Every phase is timed; times are
+/// relative to `origin`. Never throws for a bad image: the record carries status and error.
+/// rank, worker, repeat and queue_wait_s are the caller's to fill.
+ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
+                          Clock::time_point origin);
+
+/// A record for an item that was never processed (run interrupted, worker lost).
+ImageRecord unprocessed_record(const WorkItem& item, int status, const std::string& why);
+
+}  // namespace graybench

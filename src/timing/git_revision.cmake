@@ -1,0 +1,17 @@
+# Writes OUTPUT with the current git revision; rewrites it only when the revision changed.
+find_package(Git QUIET)
+set(rev "unknown")
+if(GIT_FOUND)
+  execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SOURCE_DIR} describe --always --dirty --abbrev=12
+                  OUTPUT_VARIABLE out RESULT_VARIABLE rc ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(rc EQUAL 0 AND out)
+    set(rev "${out}")
+  endif()
+endif()
+set(content "// Generated at build time.\nnamespace graybench { const char* git_revision() { return \"${rev}\"; } }\n")
+if(EXISTS ${OUTPUT})
+  file(READ ${OUTPUT} old)
+endif()
+if(NOT "${old}" STREQUAL "${content}")
+  file(WRITE ${OUTPUT} "${content}")
+endif()

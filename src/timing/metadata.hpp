@@ -1,0 +1,25 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace graybench {
+
+/// This host's name.
+std::string hostname();
+/// ISO 8601 UTC time with milliseconds, e.g. "2026-11-25T15:34:00.123Z".
+std::string iso8601_utc(std::chrono::system_clock::time_point t);
+/// "model name" from /proc/cpuinfo, or "unknown".
+std::string cpu_model();
+/// Online logical CPUs of the host.
+int online_cpus();
+/// CPUs the calling thread may run on, as a list such as "0-3,8"; count in `n` if given.
+std::string affinity_cpus(int* n = nullptr);
+/// Formats a sorted CPU id list as "0-3,8".
+std::string format_cpu_list(const std::vector<int>& cpus);
+/// Environment variables whose names start with `prefix`, sorted by name.
+std::vector<std::pair<std::string, std::string>> environment_with_prefix(const std::string& prefix);
+
+}  // namespace graybench
