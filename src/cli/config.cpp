@@ -14,6 +14,9 @@ namespace {
 
 std::vector<std::string> split_list(const std::string& csv, const char* option) {
   std::vector<std::string> out;
+  if (!csv.empty() && csv.back() == ',') {
+    throw UsageError(std::string("--") + option + ": empty item in '" + csv + "'");
+  }
   std::stringstream ss(csv);
   std::string item;
   while (std::getline(ss, item, ',')) {
@@ -104,7 +107,9 @@ ParseResult parse_command_line(const std::vector<std::string>& args) {
   std::vector<std::string> tail(args.begin() + (args.empty() ? 0 : 1), args.end());
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(tail).options(desc).run(), vm);
+    // No positional arguments: a stray word is an error, not silently ignored.
+    const po::positional_options_description none;
+    po::store(po::command_line_parser(tail).options(desc).positional(none).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     throw UsageError(std::string(e.what()) + " (see --help)");

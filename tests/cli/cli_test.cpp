@@ -1,0 +1,221 @@
+// Runs the real graybench binaries as a user would.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+
+#include "h5/results.hpp"
+#include "io/codec.hpp"
+#include "io/file.hpp"
+#include "io/generator.hpp"
+#include "kernel/checksum.hpp"
+#include "support/process.hpp"
+
+namespace graybench {
+namespace {
+
+namespace fs = std::filesystem;
+using test::ProcResult;
+using test::run_process;
+using test::slurp;
+using test::TempDir;
+
+ProcResult graybench(std::vector<std::string> args) {
+  args.insert(args.begin(), GRAYBENCH_EXE);
+  return run_process(args);
+}
+
+ProcResult mpirun(int np, std::vector<std::string> args) {
+  std::vector<std::string> argv = {GRAYBENCH_MPIEXEC, "-np", std::to_string(np), "--oversubscribe",
+                                   GRAYBENCH_EXE};
+  argv.insert(argv.end(), args.begin(), args.end());
+  // Open MPI refuses root without these; CI runs as root.
+  return run_process(argv, {"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"});
+}
+
+void make_set(const fs::path& dir, int count, std::uint64_t seed = 1) {
+  GenOptions o;
+  o.count = count;
+  o.seed = seed;
+  o.sizes = {{48, 32}, {31, 17}};
+  generate_dataset(dir, o);
+}
+
+int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+struct BadUsage {
+  std::vector<std::string> args;
+  std::string message;
+};
+
+TEST(Cli, BadUsageExitsTwoWithOneClearLine) {
+  TempDir d;
+  fs::create_directories(d / "empty");
+  std::ofstream(d / "notes.txt") << "hello";
+  const std::vector<BadUsage> cases = {
+      {{"--frobnicate"}, "unrecognised option '--frobnicate'"},
+      {{}, "no input"},
+      {{"--input", (d / "missing").string()}, "input does not exist"},
+      {{"--input", (d / "empty").string()}, "no images found"},
+      {{"--input", (d / "notes.txt").string()}, "unsupported image type"},
+      {{"--input", (d / "empty").string(), "--strategy", "nope"}, "unknown strategy 'nope'"},
+      {{"--input", (d / "empty").string(), "--repeat", "0"}, "--repeat"},
+  };
+  for (const auto& c : cases) {
+    auto args = c.args;
+    args.push_back("--results");
+    args.push_back((d / "r.h5").string());
+    const ProcResult r = graybench(args);
+    EXPECT_EQ(r.code, 2) << c.message << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    EXPECT_EQ(lines(r.err), 1) << r.err;
+    EXPECT_EQ(r.err.rfind("graybench: ", 0), 0u) << r.err;
+    EXPECT_FALSE(fs::exists(d / "r.h5"));
+  }
+}
+
+TEST(Cli, HelpAndVersion) {
+  const ProcResult h = graybench({"--help"});
+  EXPECT_EQ(h.code, 0);
+  EXPECT_NE(h.out.find("--input"), std::string::npos);
+  EXPECT_NE(h.out.find("(=graybench.h5)"), std::string::npos);
+  const ProcResult v = graybench({"--version"});
+  EXPECT_EQ(v.code, 0);
+  EXPECT_EQ(v.out.rfind("graybench 0.", 0), 0u) << v.out;
+}
+
+TEST(Cli, ConvertsWritesMirroredOutputsAndRecordsChecksums) {
+  TempDir d;
+  make_set(d / "in", 8);
+  const ProcResult r = graybench({"-i", (d / "in").string(), "-o", (d / "out").string(), "-r",
+                                  (d / "r.h5").string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const ResultsFile f = read_results((d / "r.h5").string());
+  ASSERT_EQ(f.runs.size(), 1u);
+  ASSERT_EQ(f.runs[0].images.size(), 8u);
+  for (const auto& rec : f.runs[0].images) {
+    const fs::path rel = fs::path(rec.path).lexically_relative(d / "in");
+    fs::path out = d / "out" / rel;
+    if (out.extension() != ".png") out += ".png";
+    ASSERT_TRUE(fs::exists(out)) << out;
+    const Image img = decode_image(read_file(out));
+    EXPECT_EQ(img.channels, 1);
+    EXPECT_EQ(static_cast<std::uint32_t>(img.width), rec.width);
+    EXPECT_EQ(fnv1a64(img.pixels), rec.checksum) << out;
+    EXPECT_EQ(rec.bytes_out, fs::file_size(out));
+  }
+}
+
+TEST(Cli, DuplicateBasenamesNeverOverwriteEachOther) {
+  TempDir d;
+  make_set(d / "a", 2, 1);
+  make_set(d / "b", 2, 2);  // same names, different pixels
+  const ProcResult r = graybench({"-i", (d / "a").string(), "-i", (d / "b").string(), "-o",
+                                  (d / "out").string(), "-r", (d / "r.h5").string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto a = slurp(d / "out/a/set-0/img-00000.png");
+  const auto b = slurp(d / "out/b/set-0/img-00000.png");
+  EXPECT_FALSE(a.empty());
+  EXPECT_FALSE(b.empty());
+  EXPECT_NE(a, b);
+}
+
+TEST(Cli, RefusesToOverwriteInputs) {
+  TempDir d;
+  make_set(d / "in", 2);
+  const std::string before = slurp(d / "in/set-0/img-00000.png");
+  const ProcResult r = graybench({"-i", (d / "in").string(), "-o", (d / "in").string(), "-r",
+                                  (d / "r.h5").string()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("would overwrite an input"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(d / "in/set-0/img-00000.png"), before);
+}
+
+TEST(Cli, BadImagesAreRecordedAndExitThree) {
+  TempDir d;
+  make_set(d / "in", 4);
+  std::ofstream(d / "in/corrupt.png") << "this is not a png";
+  {
+    std::string jpg = slurp(d / "in/set-0/img-00000.png");
+    std::ofstream(d / "in/truncated.png", std::ios::binary) << jpg.substr(0, jpg.size() / 3);
+  }
+  const ProcResult r = graybench({"-i", (d / "in").string(), "-r", (d / "r.h5").string()});
+  EXPECT_EQ(r.code, 3) << r.err;
+  const ResultsFile f = read_results((d / "r.h5").string());
+  ASSERT_EQ(f.runs.at(0).images.size(), 6u);
+  EXPECT_EQ(f.runs[0].attrs.integer("n_failed"), 2);
+  EXPECT_EQ(f.runs[0].attrs.str("status"), "complete");
+  int failed = 0;
+  for (const auto& rec : f.runs[0].images) {
+    if (rec.path.find("corrupt") != std::string::npos || rec.path.find("truncated") != std::string::npos) {
+      EXPECT_EQ(rec.status, 2) << rec.path;
+      EXPECT_NE(rec.error.find("decode failed"), std::string::npos) << rec.error;
+      EXPECT_EQ(rec.checksum, 0u);
+      ++failed;
+    } else {
+      EXPECT_EQ(rec.status, 0);
+      EXPECT_NE(rec.checksum, 0u);
+    }
+  }
+  EXPECT_EQ(failed, 2);
+}
+
+TEST(Cli, ResultsThatAreNotHdf5AreLeftAlone) {
+  TempDir d;
+  make_set(d / "in", 1);
+  std::ofstream(d / "precious.txt") << "do not touch";
+  const ProcResult r = graybench({"-i", (d / "in").string(), "-r", (d / "precious.txt").string()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("not an HDF5 file"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(d / "precious.txt"), "do not touch");
+}
+
+TEST(Cli, AppendsRunsToAnExistingFile) {
+  TempDir d;
+  make_set(d / "in", 3);
+  const auto res = (d / "r.h5").string();
+  ASSERT_EQ(graybench({"-i", (d / "in").string(), "-r", res}).code, 0);
+  ASSERT_EQ(graybench({"-i", (d / "in").string(), "-r", res, "--repeat", "2", "--warmup", "1"}).code, 0);
+  const ResultsFile f = read_results(res);
+  EXPECT_EQ(f.run_names, (std::vector<std::string>{"run-00001", "run-00002", "run-00003"}));
+  EXPECT_EQ(f.runs[2].attrs.integer("repeat"), 1);
+}
+
+std::map<std::uint64_t, std::uint64_t> checksums(const RunResult& run) {
+  std::map<std::uint64_t, std::uint64_t> m;
+  for (const auto& r : run.images) m[r.image] = r.checksum;
+  return m;
+}
+
+TEST(CliMpi, SameChecksumsAtOneTwoThreeRanks) {
+  TempDir d;
+  make_set(d / "in", 7);
+  std::map<std::uint64_t, std::uint64_t> reference;
+  for (int np : {1, 2, 3}) {
+    const auto res = (d / ("np" + std::to_string(np) + ".h5")).string();
+    const ProcResult r = mpirun(np, {"-i", (d / "in").string(), "-r", res, "-q"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const ResultsFile f = read_results(res);
+    ASSERT_EQ(f.runs.size(), 1u);
+    const RunResult& run = f.runs[0];
+    EXPECT_EQ(run.attrs.integer("ranks"), np);
+    ASSERT_EQ(run.ranks.size(), static_cast<std::size_t>(np));
+    std::uint64_t total = 0;
+    for (const auto& rk : run.ranks) total += rk.n_images;
+    EXPECT_EQ(total, 7u);
+    const auto sums = checksums(run);
+    ASSERT_EQ(sums.size(), 7u);
+    if (np == 1) reference = sums;
+    EXPECT_EQ(sums, reference) << "np=" << np;
+  }
+}
+
+TEST(CliMpi, UsageErrorsEndEveryRankWithTwo) {
+  TempDir d;
+  const ProcResult r = mpirun(3, {"-i", (d / "missing").string(), "-r", (d / "r.h5").string()});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("input does not exist"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace graybench

@@ -1,0 +1,166 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "common/errors.hpp"
+#include "h5/results.hpp"
+#include "support/process.hpp"
+
+namespace graybench {
+namespace {
+
+namespace fs = std::filesystem;
+using test::slurp;
+using test::TempDir;
+
+RunResult sample_run(const std::string& strategy, int n) {
+  RunResult run;
+  run.attrs.set("strategy", strategy);
+  run.attrs.set("workers", std::int64_t{2});
+  run.attrs.set("wall_s", 1.25);
+  run.attrs.set("status", std::string("complete"));
+  for (int i = 0; i < n; ++i) {
+    ImageRecord r;
+    r.image = static_cast<std::uint64_t>(i);
+    r.path = "/in/img-" + std::to_string(i) + ".png";
+    r.rank = i % 2;
+    r.worker = i % 3;
+    r.width = 10u + i;
+    r.height = 20;
+    r.channels = 3;
+    r.bit_depth = 8;
+    r.bytes_in = 100u + i;
+    r.bytes_out = 50;
+    r.status = i == 1 ? 2 : 0;
+    r.error = i == 1 ? "decode failed: corrupt" : "";
+    r.checksum = 0xFFFFFFFFFFFFFFF0ull + static_cast<std::uint64_t>(i);
+    r.t_start = i;
+    r.t_end = i + 0.5;
+    r.read_s = 0.1;
+    r.decode_s = 0.2;
+    r.convert_s = 0.3;
+    r.encode_s = 0.4;
+    r.write_s = 0.5;
+    r.queue_wait_s = 0.6;
+    r.ipc_s = 0.7;
+    r.ipc_bytes = 8;
+    run.images.push_back(r);
+  }
+  for (int k = 0; k < 2; ++k) {
+    RankRecord rr;
+    rr.rank = k;
+    rr.host = "node" + std::to_string(k);
+    rr.n_images = 3;
+    rr.wall_s = 1.0 + k;
+    rr.compute_s = 0.9;
+    rr.user_s = 0.5;
+    rr.sys_s = 0.1;
+    rr.max_rss_kb = 12345;
+    rr.cpus = "0-3";
+    rr.worker_cpus = "0:0;1:1";
+    run.ranks.push_back(rr);
+  }
+  return run;
+}
+
+std::vector<InputFile> inputs(int n) {
+  std::vector<InputFile> v;
+  for (int i = 0; i < n; ++i) v.push_back({"/in/img-" + std::to_string(i) + ".png", 100u + i, ""});
+  return v;
+}
+
+TEST(Results, RoundTripEveryField) {
+  TempDir d;
+  const auto path = (d / "r.h5").string();
+  const auto names = append_runs(path, inputs(5), {sample_run("sequential", 5)});
+  ASSERT_EQ(names, std::vector<std::string>{"run-00001"});
+  const ResultsFile f = read_results(path);
+  EXPECT_EQ(f.root.str("schema"), kSchema);
+  ASSERT_EQ(f.runs.size(), 1u);
+  const RunResult& run = f.runs[0];
+  EXPECT_EQ(run.attrs.str("strategy"), "sequential");
+  EXPECT_EQ(run.attrs.integer("workers"), 2);
+  EXPECT_DOUBLE_EQ(run.attrs.real("wall_s"), 1.25);
+  EXPECT_EQ(run.attrs.str("inputs").rfind("/input_sets/", 0), 0u);
+  const RunResult expected = sample_run("sequential", 5);
+  ASSERT_EQ(run.images.size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) {
+    const auto &a = run.images[i], &e = expected.images[i];
+    EXPECT_EQ(a.image, e.image);
+    EXPECT_EQ(a.path, e.path);
+    EXPECT_EQ(a.rank, e.rank);
+    EXPECT_EQ(a.worker, e.worker);
+    EXPECT_EQ(a.width, e.width);
+    EXPECT_EQ(a.bit_depth, e.bit_depth);
+    EXPECT_EQ(a.bytes_in, e.bytes_in);
+    EXPECT_EQ(a.status, e.status);
+    EXPECT_EQ(a.error, e.error);
+    EXPECT_EQ(a.checksum, e.checksum);
+    EXPECT_DOUBLE_EQ(a.t_end, e.t_end);
+    EXPECT_DOUBLE_EQ(a.write_s, e.write_s);
+    EXPECT_DOUBLE_EQ(a.queue_wait_s, e.queue_wait_s);
+    EXPECT_EQ(a.ipc_bytes, e.ipc_bytes);
+  }
+  ASSERT_EQ(run.ranks.size(), 2u);
+  EXPECT_EQ(run.ranks[1].host, "node1");
+  EXPECT_EQ(run.ranks[1].max_rss_kb, 12345);
+  EXPECT_EQ(run.ranks[1].worker_cpus, "0:0;1:1");
+  ASSERT_EQ(f.inputs.size(), 5u);
+  EXPECT_EQ(f.inputs[4].size, 104u);
+}
+
+TEST(Results, AppendingAddsRunsAndKeepsOldOnes) {
+  TempDir d;
+  const auto path = (d / "r.h5").string();
+  append_runs(path, inputs(3), {sample_run("sequential", 3)});
+  const auto names = append_runs(path, inputs(3), {sample_run("a", 3), sample_run("b", 3)});
+  EXPECT_EQ(names, (std::vector<std::string>{"run-00002", "run-00003"}));
+  // A different input list is stored beside the first; /inputs stays the first.
+  append_runs(path, inputs(4), {sample_run("c", 4)});
+  const ResultsFile f = read_results(path);
+  EXPECT_EQ(f.run_names, (std::vector<std::string>{"run-00001", "run-00002", "run-00003", "run-00004"}));
+  EXPECT_EQ(f.runs[0].attrs.str("strategy"), "sequential");
+  EXPECT_EQ(f.runs[2].attrs.str("strategy"), "b");
+  EXPECT_EQ(f.inputs.size(), 3u);
+  EXPECT_NE(f.runs[3].attrs.str("inputs"), f.runs[0].attrs.str("inputs"));
+}
+
+TEST(Results, InterruptedWriteLeavesFileIntact) {
+  TempDir d;
+  const auto path = (d / "r.h5").string();
+  append_runs(path, inputs(3), {sample_run("first", 3)});
+  const std::string before = slurp(path);
+  EXPECT_THROW(append_runs(path, inputs(3), {sample_run("second", 3)},
+                           [] { throw std::runtime_error("simulated crash"); }),
+               std::runtime_error);
+  EXPECT_EQ(slurp(path), before);
+  for (const auto& e : fs::directory_iterator(d.path())) {
+    EXPECT_EQ(e.path().filename(), "r.h5") << "leftover " << e.path();
+  }
+  const ResultsFile f = read_results(path);
+  ASSERT_EQ(f.runs.size(), 1u);
+  EXPECT_EQ(f.runs[0].attrs.str("strategy"), "first");
+}
+
+TEST(Results, FailedFirstWriteCreatesNothing) {
+  TempDir d;
+  const auto path = (d / "new.h5").string();
+  EXPECT_THROW(append_runs(path, inputs(1), {sample_run("x", 1)}, [] { throw std::runtime_error("boom"); }),
+               std::runtime_error);
+  EXPECT_FALSE(fs::exists(path));
+}
+
+TEST(Results, TargetChecks) {
+  TempDir d;
+  EXPECT_NO_THROW(check_results_target((d / "new.h5").string()));
+  std::ofstream(d / "text.h5") << "not hdf5";
+  EXPECT_THROW(check_results_target((d / "text.h5").string()), UsageError);
+  EXPECT_THROW(check_results_target((d / "nodir/x.h5").string()), UsageError);
+  EXPECT_THROW(check_results_target(d.path().string()), UsageError);
+  const auto ok = (d / "ok.h5").string();
+  append_runs(ok, inputs(1), {sample_run("x", 1)});
+  EXPECT_NO_THROW(check_results_target(ok));
+}
+
+}  // namespace
+}  // namespace graybench
