@@ -4,7 +4,10 @@
 #include <cstdio>
 #include <hdf5.h>
 
+#include "common/posix.hpp"
 #include "common/wire.hpp"
+#include "app/progress.hpp"
+#include "strategies/gil.hpp"
 #include "h5/results.hpp"
 #include "io/file.hpp"
 #include "io/listing.hpp"
@@ -98,10 +101,31 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   a.set("cpu_model", cpu_model());
   a.set("cpus_online", std::int64_t{online_cpus()});
   a.set("distribution", std::string(to_string(config.distribution)));
+  a.set("workers_source", config.workers_source);
+  a.set("mode", std::string(to_string(config.mode)));
+  a.set("kernel_repeat", std::int64_t{config.kernel_repeat});
+  a.set("gil", std::int64_t{config.gil ? 1 : 0});
+  a.set("gil_interval_s", config.gil_interval_ms / 1000.0);
+  a.set("ipc", std::string(to_string(config.ipc)));
+  a.set("omp_schedule", to_string(config.omp));
+  for (const auto& [name, value] : environment_with_prefix("OMP_")) a.set("env_" + name, value);
   a.set("output_dir", config.output_dir.value_or(""));
   a.set("input_fingerprint", fingerprint(files));
   a.set("total_bytes_in", static_cast<std::int64_t>(total_bytes));
   return a;
+}
+
+/// Memory mode: loads every item's bytes before the timed region; a failure is kept for the
+/// item's row.
+void preload(std::vector<WorkItem>& items) {
+  for (auto& item : items) {
+    try {
+      item.preloaded = read_file(item.file.path);
+      item.has_preloaded = true;
+    } catch (const std::exception& e) {
+      item.preload_error = e.what();
+    }
+  }
 }
 
 /// Executes one run on every rank; rank 0 returns the gathered result.
@@ -111,21 +135,41 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   std::vector<WorkItem> items = distribute_static(config.distribution, files, comm);
   const double distribute_s = seconds_between(t_dist, Clock::now());
   const std::uint64_t my_items = items.size();
+  if (config.mode == Config::Mode::kMemory) preload(items);
 
   StrategyContext ctx;
   ctx.workers = spec.workers;
   ctx.work.output_dir = config.output_dir.value_or("");
+  ctx.work.kernel_repeat = config.kernel_repeat;
+  const auto gil_interval = std::chrono::nanoseconds(
+      static_cast<std::int64_t>(config.gil_interval_ms * 1e6));
+  std::unique_ptr<Gil> gil;
+  if (config.gil) {
+    gil = std::make_unique<Gil>(gil_interval);
+    ctx.work.gil = gil.get();
+    ctx.gil_interval = gil_interval;
+  }
+  ctx.omp = config.omp;
+  ctx.ipc = config.ipc;
+  ctx.worker_exe = self_executable();
   std::atomic<std::uint64_t> done{0};
   ctx.done = &done;
   StaticFeed feed(std::move(items));
   ctx.feed = &feed;
+  const bool show_progress = comm.rank() == 0 && !config.quiet && !spec.warmup;
 
   // LULESH's pattern: barrier, common start, work, barrier; the headline is the max over ranks.
   comm.barrier();
   const auto started = std::chrono::system_clock::now();
   const auto usage0 = ResourceUsage::now();
   ctx.origin = Clock::now();
-  StrategyOutcome outcome = strategy_info(spec.strategy).run(ctx);
+  StrategyOutcome outcome;
+  {
+    Progress progress(show_progress, std::string(strategy_info(spec.strategy).name) + " w=" +
+                                         std::to_string(spec.workers) + " #" + std::to_string(spec.repeat),
+                      &done, my_items, ctx.origin);
+    outcome = strategy_info(spec.strategy).run(ctx);
+  }
   const auto t_compute = Clock::now();
   comm.barrier();
   const auto t_end = Clock::now();
@@ -208,6 +252,8 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   run.attrs.set("distribute_s", distribute);
   run.attrs.set("gather_s", gather);
   run.attrs.set("total_pixels", static_cast<std::int64_t>(pixels));
+  if (gil) run.attrs.set("gil_switches", static_cast<std::int64_t>(gil->switches()));
+  for (const auto& [k, v] : outcome.attrs.items()) run.attrs.set(k, v);
   return run;
 }
 

@@ -5,10 +5,13 @@
 #include "app/job.hpp"
 #include "cli/config.hpp"
 #include "mpi/comm.hpp"
+#include "strategies/worker_protocol.hpp"
 
 int main(int argc, char** argv) {
   using namespace graybench;
   const std::vector<std::string> args(argv, argv + argc);
+  // A worker process of the `processes` strategy: never initialises MPI.
+  if (argc > 1 && args[1] == "--worker-mode") return worker_main(args);
 
   std::unique_ptr<mpi::Environment> env;
   try {

@@ -71,10 +71,16 @@ std::string shell_join(const std::vector<std::string>& args) {
   return out;
 }
 
-ParseResult parse_command_line(const std::vector<std::string>& args) {
+std::string_view to_string(Config::Mode mode) {
+  return mode == Config::Mode::kFiles ? "files" : "memory";
+}
+
+ParseResult parse_command_line(const std::vector<std::string>& args,
+                               const std::function<const char*(const char*)>& env) {
   ParseResult result;
   Config& c = result.config;
-  std::string strategy = "sequential", workers = "1", distribution = "block";
+  std::string strategy = "sequential", workers, distribution = "block", mode = "files",
+              omp_schedule = "dynamic,1", ipc = "pipe";
 
   po::options_description desc(
       "Usage: graybench --input PATH [--input PATH ...] [options]\n"
@@ -95,6 +101,20 @@ ParseResult parse_command_line(const std::vector<std::string>& args) {
        "HDF5 results file; new runs are appended")
       ("strategy,s", po::value<std::string>(&strategy)->default_value(strategy)->value_name("LIST"),
        ("comma list of strategies, or 'all': " + strategy_names()).c_str())
+      ("workers,w", po::value<std::string>(&workers)->value_name("LIST"),
+       "comma list of workers per rank (threads or processes); default: $SLURM_CPUS_PER_TASK, "
+       "else $OMP_NUM_THREADS, else 1")
+      ("mode", po::value<std::string>(&mode)->default_value(mode)->value_name("MODE"),
+       "files: read+decode inside the timed work; memory: load files first, time the rest")
+      ("kernel-repeat", po::value<int>(&c.kernel_repeat)->default_value(c.kernel_repeat)->value_name("K"),
+       "run the grayscale kernel K times per image (same result): dials in CPU-bound work")
+      ("gil", po::bool_switch(&c.gil), "emulate Python's GIL: one lock per process around the kernel")
+      ("gil-interval", po::value<double>(&c.gil_interval_ms)->default_value(c.gil_interval_ms)->value_name("MS"),
+       "GIL switch interval in milliseconds (Python's default is 5)")
+      ("omp-schedule", po::value<std::string>(&omp_schedule)->default_value(omp_schedule)->value_name("KIND[,CHUNK]"),
+       "openmp loop schedule: static, dynamic or guided, optional chunk")
+      ("ipc", po::value<std::string>(&ipc)->default_value(ipc)->value_name("pipe|shm"),
+       "processes: pixels (and memory-mode inputs) travel through the pipe or shared memory")
       ("repeat", po::value<int>(&c.repeat)->default_value(c.repeat)->value_name("R"),
        "measured repetitions of each strategy/worker combination")
       ("warmup", po::value<int>(&c.warmup)->default_value(c.warmup)->value_name("W"),
@@ -147,8 +167,43 @@ ParseResult parse_command_line(const std::vector<std::string>& args) {
     if (!s) throw UsageError("--strategy: unknown strategy '" + name + "' (" + strategy_names() + ", all)");
     c.strategies.push_back(*s);
   }
+  if (!vm.count("workers")) {
+    // Thread counts come from the command line or the scheduler, never hardware_concurrency().
+    for (const char* var : {"SLURM_CPUS_PER_TASK", "OMP_NUM_THREADS"}) {
+      const char* v = env(var);
+      if (v && *v) {
+        workers = std::string(v).substr(0, std::string(v).find(','));  // OMP lists: outer level
+        c.workers_source = var;
+        break;
+      }
+    }
+    if (workers.empty()) workers = "1";
+  } else {
+    c.workers_source = "command line";
+  }
   c.workers.clear();
   for (const auto& w : split_list(workers, "workers")) c.workers.push_back(parse_int(w, "workers", 1));
+
+  if (mode == "files") {
+    c.mode = Config::Mode::kFiles;
+  } else if (mode == "memory") {
+    c.mode = Config::Mode::kMemory;
+  } else {
+    throw UsageError("--mode: unknown mode '" + mode + "' (files, memory)");
+  }
+  if (c.kernel_repeat < 1) throw UsageError("--kernel-repeat must be >= 1");
+  if (!(c.gil_interval_ms > 0) || c.gil_interval_ms > 60000) {
+    throw UsageError("--gil-interval must be > 0 and <= 60000 ms");
+  }
+  const auto sched = parse_omp_schedule(omp_schedule);
+  if (!sched) {
+    throw UsageError("--omp-schedule: bad schedule '" + omp_schedule +
+                     "' (static, dynamic or guided, optionally ,CHUNK with CHUNK >= 1)");
+  }
+  c.omp = *sched;
+  const auto i = parse_ipc(ipc);
+  if (!i) throw UsageError("--ipc: unknown mode '" + ipc + "' (pipe, shm)");
+  c.ipc = *i;
 
   const auto d = parse_distribution(distribution);
   if (!d) throw UsageError("--distribution: unknown policy '" + distribution + "' (block)");

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdlib>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +19,14 @@ struct Config {
   std::string results = "graybench.h5";
   std::vector<Strategy> strategies = {Strategy::kSequential};
   std::vector<int> workers = {1};
+  std::string workers_source = "default";  ///< where the worker list came from
+  /// files: read+decode inside the timed work; memory: files loaded before the timed region.
+  enum class Mode { kFiles, kMemory } mode = Mode::kFiles;
+  int kernel_repeat = 1;
+  bool gil = false;
+  double gil_interval_ms = 5.0;
+  OmpSchedule omp;
+  Ipc ipc = Ipc::kPipe;
   int repeat = 1;
   int warmup = 0;
   Distribution distribution = Distribution::kBlock;
@@ -32,7 +42,12 @@ struct ParseResult {
 };
 
 /// Parses `args` (args[0] is the program name). Throws UsageError with one clear line.
-ParseResult parse_command_line(const std::vector<std::string>& args);
+/// `env` looks up environment variables (the default worker count comes from
+/// SLURM_CPUS_PER_TASK, then OMP_NUM_THREADS, then 1).
+ParseResult parse_command_line(const std::vector<std::string>& args,
+                               const std::function<const char*(const char*)>& env = std::getenv);
+
+std::string_view to_string(Config::Mode mode);
 
 /// Quotes `args` for a POSIX shell and joins them with spaces.
 std::string shell_join(const std::vector<std::string>& args);

@@ -38,6 +38,13 @@ Pipe Pipe::create() {
   return Pipe{Fd(fds[0]), Fd(fds[1])};
 }
 
+std::string self_executable() {
+  std::error_code ec;
+  const auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) throw std::system_error(ec, "readlink /proc/self/exe");
+  return p.string();
+}
+
 std::size_t read_fully(int fd, void* buf, std::size_t n) {
   auto* p = static_cast<char*>(buf);
   std::size_t done = 0;

@@ -50,6 +50,9 @@ struct Pipe {
   static Pipe create();
 };
 
+/// Absolute path of the running executable (/proc/self/exe).
+std::string self_executable();
+
 /// Reads until `n` bytes or end of file; retries EINTR. Returns the bytes read.
 std::size_t read_fully(int fd, void* buf, std::size_t n);
 /// Writes all `n` bytes; retries EINTR and short writes. Throws std::system_error.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "io/listing.hpp"
@@ -14,6 +15,7 @@ struct WorkItem {
   InputFile file;
   std::vector<std::uint8_t> preloaded;
   bool has_preloaded = false;
+  std::string preload_error;  ///< memory mode: why the file could not be loaded
   double available_s = 0;  ///< when it became available to workers (seconds since run start)
 };
 

@@ -33,7 +33,7 @@ void convert(const Image& img, std::span<std::uint8_t> gray, Gil* gil) {
 }  // namespace
 
 ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
-                          Clock::time_point origin) {
+                          Clock::time_point origin, std::vector<std::uint8_t>* gray_out) {
   ImageRecord rec;
   rec.image = item.index;
   rec.path = item.file.path;
@@ -46,6 +46,7 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
     return d;
   };
   try {
+    if (!item.preload_error.empty()) throw ImageError(ImageStatus::kReadError, item.preload_error);
     std::vector<std::uint8_t> bytes;
     if (!item.has_preloaded) bytes = read_file(item.file.path);
     const auto& encoded = item.has_preloaded ? item.preloaded : bytes;
@@ -71,6 +72,7 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
       write_file_atomically(std::filesystem::path(options.output_dir) / item.file.output_rel, png);
       rec.write_s = lap();
     }
+    if (gray_out) *gray_out = std::move(gray);
   } catch (const ImageError& e) {
     rec.status = static_cast<std::int32_t>(e.status());
     rec.error = e.what();

@@ -20,8 +20,9 @@ struct WorkOptions {
 /// checksum, and with an output dir encode and write the PNG. Every phase is timed; times are
 /// relative to `origin`. Never throws for a bad image: the record carries status and error.
 /// rank, worker, repeat and queue_wait_s are the caller's to fill.
+/// With `gray_out`, the grayscale pixels are handed back (left empty on failure).
 ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
-                          Clock::time_point origin);
+                          Clock::time_point origin, std::vector<std::uint8_t>* gray_out = nullptr);
 
 /// A record for an item that was never processed (run interrupted, worker lost).
 ImageRecord unprocessed_record(const WorkItem& item, int status, const std::string& why);

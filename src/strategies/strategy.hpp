@@ -1,7 +1,7 @@
 #pragma once
 
-#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,23 +15,41 @@
 namespace graybench {
 
 /// The closed set of intra-node strategies.
-enum class Strategy { kSequential };
+enum class Strategy { kSequential, kThreads, kOpenmp, kPool, kProcesses };
+
+/// OpenMP loop schedule (--omp-schedule kind[,chunk]); chunk 0 means the runtime's default.
+struct OmpSchedule {
+  enum class Kind { kStatic, kDynamic, kGuided } kind = Kind::kDynamic;
+  int chunk = 1;
+};
+std::optional<OmpSchedule> parse_omp_schedule(std::string_view text);
+std::string to_string(const OmpSchedule& s);
+
+/// How worker processes return pixels (and, in memory mode, receive encoded bytes).
+enum class Ipc { kPipe, kShm };
+std::optional<Ipc> parse_ipc(std::string_view text);
+std::string_view to_string(Ipc ipc);
 
 /// Everything a strategy needs for one run on one rank.
 struct StrategyContext {
   WorkFeed* feed = nullptr;
   WorkOptions work;
   int workers = 1;
-  Clock::time_point origin;                   ///< the run's common start
+  Clock::time_point origin;                    ///< the run's common start
   std::atomic<std::uint64_t>* done = nullptr;  ///< images finished, for the progress line
+  OmpSchedule omp;
+  Ipc ipc = Ipc::kPipe;
+  std::string worker_exe;                ///< graybench binary that has --worker-mode
+  std::chrono::nanoseconds gil_interval{0};  ///< > 0: worker processes emulate the GIL too
 };
 
 /// What a strategy returns: one record per item it was given (any order), and its own costs.
 struct StrategyOutcome {
   std::vector<ImageRecord> records;
-  double setup_s = 0;        ///< starting threads/pool/processes, outside per-image work
-  double teardown_s = 0;     ///< joining/stopping them
-  std::string worker_cpus;   ///< "worker:cpus;..." where known
+  double setup_s = 0;       ///< starting threads/pool/processes, outside per-image work
+  double teardown_s = 0;    ///< joining/stopping them after the last image
+  std::string worker_cpus;  ///< "worker:cpus;..." where known
+  Attributes attrs;         ///< strategy-specific run attributes (settings in effect)
 };
 
 using StrategyFn = StrategyOutcome (*)(const StrategyContext&);
@@ -50,5 +68,16 @@ const StrategyInfo& strategy_info(Strategy s);
 std::optional<Strategy> parse_strategy(std::string_view name);
 
 StrategyOutcome run_sequential(const StrategyContext& ctx);
+StrategyOutcome run_threads(const StrategyContext& ctx);
+StrategyOutcome run_openmp(const StrategyContext& ctx);
+StrategyOutcome run_pool(const StrategyContext& ctx);
+StrategyOutcome run_processes(const StrategyContext& ctx);
+
+/// Processes one item on a worker: the record with worker id, queue wait and the done count.
+/// Items arriving after a stop request become not_processed rows.
+ImageRecord work_on(const StrategyContext& ctx, const WorkItem& item, int worker);
+
+/// "id:cpus" entries joined with ';' from (worker, cpu list) pairs sorted by worker.
+std::string join_worker_cpus(std::vector<std::pair<int, std::string>> entries);
 
 }  // namespace graybench

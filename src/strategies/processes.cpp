@@ -1,0 +1,314 @@
+// `processes`: N worker processes (the analogue of multiprocessing.Pool / ProcessPoolExecutor).
+// An initialised MPI process must never fork(): we posix_spawn our own binary in --worker-mode,
+// which does not touch MPI, and feed it one task at a time over a pipe. A child whose result
+// pipe reaches end of file has died: its task becomes a worker_lost row and the rest go on.
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <deque>
+#include <iostream>
+#include <optional>
+
+#include "common/cancel.hpp"
+#include "common/errors.hpp"
+#include "common/posix.hpp"
+#include "common/wire.hpp"
+#include "kernel/checksum.hpp"
+#include "strategies/shm.hpp"
+#include "strategies/strategy.hpp"
+#include "strategies/worker_protocol.hpp"
+
+extern char** environ;
+
+namespace graybench {
+
+namespace {
+
+struct InFlight {
+  WorkItem item;
+  double ipc_send_s = 0;
+  std::uint64_t ipc_send_bytes = 0;
+};
+
+struct Worker {
+  int id = 0;
+  pid_t pid = -1;
+  Fd tasks;    // parent writes
+  Fd results;  // parent reads
+  SharedBuffer shm_in, shm_out;
+  std::optional<InFlight> busy;
+  bool alive = true;
+  std::string cpus;
+};
+
+std::string describe_exit(int status) {
+  if (WIFSIGNALED(status)) return std::string("killed by signal ") + std::to_string(WTERMSIG(status));
+  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
+  return "ended";
+}
+
+Worker spawn_worker(const StrategyContext& ctx, int id) {
+  Worker w;
+  w.id = id;
+  Pipe tasks = Pipe::create(), results = Pipe::create();
+  const bool shm = ctx.ipc == Ipc::kShm;
+  if (shm) {
+    w.shm_in = SharedBuffer::create("graybench-in");
+    w.shm_out = SharedBuffer::create("graybench-out");
+  }
+  std::vector<std::string> args = {
+      ctx.worker_exe,
+      "--worker-mode",
+      "id=" + std::to_string(id),
+      "origin_ns=" + std::to_string(
+                         std::chrono::duration_cast<std::chrono::nanoseconds>(ctx.origin.time_since_epoch()).count()),
+      "ipc=" + std::string(to_string(ctx.ipc)),
+      "kernel_repeat=" + std::to_string(ctx.work.kernel_repeat),
+      "gil_interval_ns=" + std::to_string(ctx.gil_interval.count()),
+      "output_dir=" + ctx.work.output_dir,
+  };
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  // dup2 clears close-on-exec on the targets; everything else (MPI's sockets included) closes.
+  posix_spawn_file_actions_adddup2(&fa, tasks.read.get(), kTaskFd);
+  posix_spawn_file_actions_adddup2(&fa, results.write.get(), kResultFd);
+  if (shm) {
+    posix_spawn_file_actions_adddup2(&fa, w.shm_in.fd(), kShmInputFd);
+    posix_spawn_file_actions_adddup2(&fa, w.shm_out.fd(), kShmOutputFd);
+  }
+  posix_spawn_file_actions_addclosefrom_np(&fa, kShmOutputFd + 1);
+  const int rc = posix_spawn(&w.pid, ctx.worker_exe.c_str(), &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) {
+    throw std::runtime_error("cannot spawn worker " + ctx.worker_exe + ": " + std::strerror(rc));
+  }
+  w.tasks = std::move(tasks.write);
+  w.results = std::move(results.read);
+  return w;
+}
+
+/// Reaps a dead or dying worker and says why it ended.
+std::string reap(Worker& w) {
+  int status = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(w.pid, &status, 0);
+  } while (r < 0 && errno == EINTR);
+  w.alive = false;
+  w.pid = -1;
+  return r > 0 ? describe_exit(status) : "lost";
+}
+
+ImageRecord lost_record(const WorkItem& item, const Worker& w, const std::string& why) {
+  ImageRecord rec = unprocessed_record(item, static_cast<int>(ImageStatus::kWorkerLost),
+                                       "worker " + std::to_string(w.id) + " " + why);
+  rec.worker = w.id;
+  return rec;
+}
+
+/// Sends one task; false if the worker is gone (EPIPE).
+bool send_task(const StrategyContext& ctx, Worker& w, WorkItem item) {
+  WireWriter msg;
+  msg.put(item.index);
+  msg.put_string(item.file.path);
+  msg.put_string(item.file.output_rel);
+  InFlight f;
+  const auto t0 = Clock::now();
+  if (!item.has_preloaded) {
+    msg.put(Payload::kNone);
+  } else if (ctx.ipc == Ipc::kShm) {
+    w.shm_in.write(item.preloaded);
+    msg.put(Payload::kShm);
+    msg.put<std::uint64_t>(item.preloaded.size());
+    f.ipc_send_bytes = item.preloaded.size();
+  } else {
+    msg.put(Payload::kInline);
+    msg.put_bytes(item.preloaded);
+    f.ipc_send_bytes = item.preloaded.size();
+  }
+  try {
+    send_frame(w.tasks.get(), msg.take());
+  } catch (const std::system_error& e) {
+    if (e.code().value() == EPIPE) return false;
+    throw;
+  }
+  f.ipc_send_s = item.has_preloaded ? seconds_between(t0, Clock::now()) : 0.0;
+  item.preloaded.clear();
+  item.preloaded.shrink_to_fit();
+  f.item = std::move(item);
+  w.busy = std::move(f);
+  return true;
+}
+
+/// Reads one result frame from `w` into a record; nullopt when the worker died.
+std::optional<ImageRecord> receive(const StrategyContext& ctx, Worker& w) {
+  std::vector<std::uint8_t> frame;
+  if (!recv_frame(w.results.get(), frame)) return std::nullopt;
+  WireReader r(frame);
+  ImageRecord rec;
+  get(r, rec);
+  const auto pixels = static_cast<Payload>(r.get<std::uint8_t>());
+  std::vector<std::uint8_t> inline_px;
+  std::span<const std::uint8_t> px;
+  if (pixels == Payload::kInline) {
+    inline_px = r.get_bytes();
+    px = inline_px;
+  } else if (pixels == Payload::kShm) {
+    px = w.shm_out.read(r.get<std::uint64_t>());
+  }
+  const auto send_ns = r.get<std::int64_t>();
+  // The parent takes delivery of the pixels: verify them against the worker's checksum so a
+  // transport fault can never pass as a result.
+  if (rec.status == 0 && fnv1a64(px) != rec.checksum) {
+    rec.status = static_cast<std::int32_t>(ImageStatus::kInternalError);
+    rec.error = "pixels corrupted between worker and parent";
+    rec.checksum = 0;
+  }
+  const InFlight& f = *w.busy;
+  rec.ipc_bytes = f.ipc_send_bytes + px.size();
+  rec.ipc_s = f.ipc_send_s + std::max(0.0, (monotonic_ns() - send_ns) / 1e9);
+  rec.queue_wait_s = std::max(0.0, rec.t_start - f.item.available_s);
+  (void)ctx;
+  return rec;
+}
+
+}  // namespace
+
+StrategyOutcome run_processes(const StrategyContext& ctx) {
+  if (ctx.worker_exe.empty()) throw std::logic_error("processes: no worker executable");
+  // A worker that dies must not kill us when we write its task pipe.
+  std::signal(SIGPIPE, SIG_IGN);
+  StrategyOutcome out;
+
+  const auto t_setup = Clock::now();
+  std::vector<Worker> workers;
+  for (int i = 0; i < ctx.workers; ++i) workers.push_back(spawn_worker(ctx, i));
+  // Start-up ends when every worker has said hello (it runs, and knows its CPUs).
+  for (auto& w : workers) {
+    std::vector<std::uint8_t> frame;
+    if (!recv_frame(w.results.get(), frame)) {
+      std::cerr << "graybench: worker " << w.id << " failed to start: " << reap(w) << "\n";
+      continue;
+    }
+    WireReader r(frame);
+    w.cpus = r.get_string();
+  }
+  out.setup_s = seconds_between(t_setup, Clock::now());
+
+  std::deque<WorkItem> pending;
+  bool feed_done = false;
+  auto refill = [&] {
+    if (feed_done || !pending.empty()) return;
+    auto batch = ctx.feed->next_batch();
+    if (batch.empty()) {
+      feed_done = true;
+      return;
+    }
+    const double now = seconds_between(ctx.origin, Clock::now());
+    for (auto& item : batch) {
+      item.available_s = now;
+      pending.push_back(std::move(item));
+    }
+  };
+  auto alive = [&] {
+    return std::any_of(workers.begin(), workers.end(), [](const Worker& w) { return w.alive; });
+  };
+  auto finish = [&](ImageRecord rec) {
+    if (ctx.done && rec.status != static_cast<int>(ImageStatus::kNotProcessed)) {
+      ctx.done->fetch_add(1, std::memory_order_relaxed);
+    }
+    out.records.push_back(std::move(rec));
+  };
+
+  for (;;) {
+    refill();
+    // Hand a task to every idle live worker.
+    for (auto& w : workers) {
+      while (w.alive && !w.busy && !pending.empty() && !stop_requested()) {
+        WorkItem item = std::move(pending.front());
+        pending.pop_front();
+        if (send_task(ctx, w, item)) break;
+        const std::string why = reap(w);
+        std::cerr << "graybench: worker " << w.id << " " << why << "\n";
+        pending.push_front(std::move(item));  // never started: another worker takes it
+      }
+      refill();
+    }
+    const bool any_busy = std::any_of(workers.begin(), workers.end(), [](const Worker& w) { return w.busy.has_value(); });
+    if (!any_busy) {
+      if (stop_requested() || !alive()) {
+        // Nothing more can run: record what is left.
+        for (;;) {
+          for (auto& item : pending) {
+            finish(stop_requested()
+                       ? unprocessed_record(item, static_cast<int>(ImageStatus::kNotProcessed), "run interrupted")
+                       : unprocessed_record(item, static_cast<int>(ImageStatus::kWorkerLost), "no live worker left"));
+          }
+          pending.clear();
+          refill();
+          if (pending.empty()) break;
+        }
+        break;
+      }
+      if (pending.empty() && feed_done) break;
+      continue;
+    }
+
+    std::vector<pollfd> fds;
+    std::vector<Worker*> owners;
+    for (auto& w : workers) {
+      if (w.busy) {
+        fds.push_back({w.results.get(), POLLIN, 0});
+        owners.push_back(&w);
+      }
+    }
+    const int n = ::poll(fds.data(), fds.size(), -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("poll worker pipes");
+    }
+    for (std::size_t k = 0; k < fds.size(); ++k) {
+      if (fds[k].revents == 0) continue;
+      Worker& w = *owners[k];
+      std::optional<ImageRecord> rec;
+      try {
+        rec = receive(ctx, w);
+      } catch (const std::exception&) {
+        rec.reset();  // a torn frame means the worker died mid-write
+      }
+      if (rec) {
+        finish(std::move(*rec));
+      } else {
+        const std::string why = reap(w);
+        std::cerr << "graybench: worker " << w.id << " died (" << why << ") while converting "
+                  << w.busy->item.file.path << "\n";
+        finish(lost_record(w.busy->item, w, "died (" + why + ")"));
+      }
+      w.busy.reset();
+    }
+  }
+
+  const auto t_teardown = Clock::now();
+  std::vector<std::pair<int, std::string>> cpus;
+  for (auto& w : workers) {
+    w.tasks.reset();  // end of file: the worker exits
+    if (w.pid > 0) reap(w);
+    cpus.emplace_back(w.id, w.cpus);
+  }
+  out.teardown_s = seconds_between(t_teardown, Clock::now());
+  out.worker_cpus = join_worker_cpus(std::move(cpus));
+  out.attrs.set("ipc", std::string(to_string(ctx.ipc)));
+  return out;
+}
+
+}  // namespace graybench

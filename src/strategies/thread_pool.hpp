@@ -1,0 +1,48 @@
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace graybench {
+
+/// A fixed-size pool of threads running submitted tasks in FIFO order, each returning a future
+/// (the analogue of concurrent.futures.ThreadPoolExecutor). Tasks receive their worker index.
+class ThreadPool {
+ public:
+  /// Starts `n` threads; `on_start(worker)` runs first on each. Returns once all are running.
+  explicit ThreadPool(int n, const std::function<void(int)>& on_start = {});
+  /// Drains the queue and joins every thread.
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  template <typename F>
+  auto submit(F&& f) -> std::future<decltype(f(0))> {
+    using R = decltype(f(0));
+    auto task = std::make_shared<std::packaged_task<R(int)>>(std::forward<F>(f));
+    std::future<R> result = task->get_future();
+    {
+      std::lock_guard lk(m_);
+      tasks_.emplace_back([task](int worker) { (*task)(worker); });
+    }
+    cv_.notify_one();
+    return result;
+  }
+
+  /// Stops accepting work, finishes queued tasks and joins (idempotent).
+  void shutdown();
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<std::function<void(int)>> tasks_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace graybench

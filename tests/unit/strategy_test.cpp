@@ -1,0 +1,307 @@
+// One test body for every strategy in the table, at 1, 2 and 4 workers.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "common/cancel.hpp"
+#include "common/errors.hpp"
+#include "io/generator.hpp"
+#include "io/listing.hpp"
+#include "mpi/distribution.hpp"
+#include "strategies/gil.hpp"
+#include "strategies/strategy.hpp"
+#include "support/process.hpp"
+
+namespace graybench {
+namespace {
+
+namespace fs = std::filesystem;
+using test::slurp;
+using test::TempDir;
+
+/// A generated set shared by the tests of this file.
+class Dataset {
+ public:
+  static const Dataset& get() {
+    static const Dataset d;
+    return d;
+  }
+  const InputList& list() const { return list_; }
+  const fs::path& root() const { return dir_.path(); }
+
+ private:
+  Dataset() {
+    GenOptions o;
+    o.count = 13;
+    o.sizes = {{64, 48}, {33, 21}};
+    o.modes = parse_gen_modes("rgb,rgba,gray,graya,rgb16");
+    generate_dataset(dir_.path() / "in", o);
+    list_ = list_inputs({(dir_.path() / "in").string()}, {});
+  }
+  TempDir dir_;
+  InputList list_;
+};
+
+std::vector<WorkItem> items_of(const InputList& list, bool preload = false) {
+  std::vector<WorkItem> items;
+  for (std::size_t i = 0; i < list.files.size(); ++i) {
+    WorkItem it;
+    it.index = i;
+    it.file = list.files[i];
+    if (preload) {
+      const auto bytes = slurp(it.file.path);
+      it.preloaded.assign(bytes.begin(), bytes.end());
+      it.has_preloaded = true;
+    }
+    items.push_back(std::move(it));
+  }
+  return items;
+}
+
+struct Outcome {
+  StrategyOutcome out;
+  std::map<std::uint64_t, std::uint64_t> checksums;
+};
+
+Outcome run(Strategy s, int workers, std::vector<WorkItem> items, const std::string& out_dir = "",
+            Ipc ipc = Ipc::kPipe, Gil* gil = nullptr) {
+  StaticFeed feed(std::move(items));
+  std::atomic<std::uint64_t> done{0};
+  StrategyContext ctx;
+  ctx.feed = &feed;
+  ctx.workers = workers;
+  ctx.work.output_dir = out_dir;
+  ctx.work.gil = gil;
+  ctx.ipc = ipc;
+  ctx.worker_exe = GRAYBENCH_EXE;
+  ctx.origin = Clock::now();
+  ctx.done = &done;
+  Outcome o{strategy_info(s).run(ctx), {}};
+  for (const auto& r : o.out.records) o.checksums[r.image] = r.checksum;
+  std::size_t processed = 0;
+  for (const auto& r : o.out.records) processed += r.status != static_cast<int>(ImageStatus::kNotProcessed);
+  EXPECT_EQ(done.load(), processed);
+  return o;
+}
+
+struct Param {
+  Strategy strategy;
+  int workers;
+};
+
+std::string name(const ::testing::TestParamInfo<Param>& p) {
+  return std::string(strategy_info(p.param.strategy).name) + "_w" + std::to_string(p.param.workers);
+}
+
+std::vector<Param> all_params() {
+  std::vector<Param> v;
+  for (const auto& info : strategy_table()) {
+    for (int w : {1, 2, 4}) v.push_back({info.id, w});
+  }
+  return v;
+}
+
+/// Sequential checksums of the data set: what every strategy must reproduce.
+const std::map<std::uint64_t, std::uint64_t>& reference_checksums() {
+  static const auto ref = run(Strategy::kSequential, 1, items_of(Dataset::get().list())).checksums;
+  return ref;
+}
+
+class EveryStrategy : public ::testing::TestWithParam<Param> {};
+
+TEST_P(EveryStrategy, SameChecksumsAndOutputsAsSequential) {
+  const auto& [strategy, workers] = GetParam();
+  const auto& list = Dataset::get().list();
+  TempDir ref_out, out;
+  run(Strategy::kSequential, 1, items_of(list), ref_out.path().string());
+  const Outcome o = run(strategy, workers, items_of(list), out.path().string());
+
+  ASSERT_EQ(o.out.records.size(), list.files.size());
+  EXPECT_EQ(o.checksums, reference_checksums());
+  std::set<int> seen_workers;
+  for (const auto& r : o.out.records) {
+    EXPECT_EQ(r.status, 0) << r.error;
+    EXPECT_NE(r.checksum, 0u);
+    EXPECT_GE(r.worker, 0);
+    EXPECT_LT(r.worker, workers);
+    EXPECT_GE(r.queue_wait_s, 0.0);
+    EXPECT_LE(r.t_start, r.t_end);
+    EXPECT_GT(r.bytes_out, 0u);
+    seen_workers.insert(r.worker);
+    const auto& f = list.files[r.image];
+    EXPECT_EQ(slurp(out / f.output_rel), slurp(ref_out / f.output_rel)) << f.output_rel;
+  }
+  EXPECT_GE(o.out.setup_s, 0.0);
+  EXPECT_GE(o.out.teardown_s, 0.0);
+  EXPECT_FALSE(o.out.worker_cpus.empty());
+}
+
+TEST_P(EveryStrategy, MemoryModeGivesTheSameChecksums) {
+  const auto& [strategy, workers] = GetParam();
+  const Outcome o = run(strategy, workers, items_of(Dataset::get().list(), true));
+  EXPECT_EQ(o.checksums, reference_checksums());
+}
+
+TEST_P(EveryStrategy, BadImagesBecomeRowsNotFailures) {
+  const auto& [strategy, workers] = GetParam();
+  TempDir d;
+  std::ofstream(d / "bad.png") << "garbage";
+  auto items = items_of(Dataset::get().list());
+  WorkItem bad;
+  bad.index = items.size();
+  bad.file.path = (d / "bad.png").string();
+  bad.file.output_rel = "bad.png";
+  items.push_back(bad);
+  WorkItem missing = bad;
+  missing.index = items.size();
+  missing.file.path = (d / "missing.png").string();
+  items.push_back(missing);
+  const Outcome o = run(strategy, workers, std::move(items));
+  ASSERT_EQ(o.out.records.size(), Dataset::get().list().files.size() + 2);
+  for (const auto& r : o.out.records) {
+    if (r.path == bad.file.path) {
+      EXPECT_EQ(r.status, static_cast<int>(ImageStatus::kDecodeError));
+    } else if (r.path == missing.file.path) {
+      EXPECT_EQ(r.status, static_cast<int>(ImageStatus::kReadError));
+      EXPECT_NE(r.error.find("missing.png"), std::string::npos) << r.error;
+    } else {
+      EXPECT_EQ(r.status, 0);
+    }
+  }
+}
+
+TEST_P(EveryStrategy, StopRequestLeavesNotProcessedRows) {
+  const auto& [strategy, workers] = GetParam();
+  request_stop();
+  const Outcome o = run(strategy, workers, items_of(Dataset::get().list()));
+  clear_stop();
+  ASSERT_EQ(o.out.records.size(), Dataset::get().list().files.size());
+  for (const auto& r : o.out.records) EXPECT_EQ(r.status, static_cast<int>(ImageStatus::kNotProcessed));
+}
+
+TEST_P(EveryStrategy, EmptyFeedIsFine) {
+  const auto& [strategy, workers] = GetParam();
+  EXPECT_TRUE(run(strategy, workers, {}).out.records.empty());
+}
+
+TEST_P(EveryStrategy, GilKeepsResultsIdentical) {
+  const auto& [strategy, workers] = GetParam();
+  Gil gil(std::chrono::microseconds(100));
+  const Outcome o = run(strategy, workers, items_of(Dataset::get().list()), "", Ipc::kPipe, &gil);
+  EXPECT_EQ(o.checksums, reference_checksums());
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, EveryStrategy, ::testing::ValuesIn(all_params()), name);
+
+TEST(Processes, SharedMemoryIpcMatchesPipe) {
+  const auto& list = Dataset::get().list();
+  for (bool memory : {false, true}) {
+    const Outcome pipe = run(Strategy::kProcesses, 2, items_of(list, memory), "", Ipc::kPipe);
+    const Outcome shm = run(Strategy::kProcesses, 2, items_of(list, memory), "", Ipc::kShm);
+    EXPECT_EQ(pipe.checksums, shm.checksums);
+    std::uint64_t pixels = 0, pipe_bytes = 0, shm_bytes = 0;
+    for (const auto& r : pipe.out.records) {
+      pixels += static_cast<std::uint64_t>(r.width) * r.height;
+      pipe_bytes += r.ipc_bytes;
+    }
+    for (const auto& r : shm.out.records) shm_bytes += r.ipc_bytes;
+    if (!memory) EXPECT_EQ(pipe_bytes, pixels);  // the grayscale pixels came back
+    EXPECT_EQ(pipe_bytes, shm_bytes);
+    EXPECT_EQ(pipe.out.attrs.str("ipc"), "pipe");
+    EXPECT_EQ(shm.out.attrs.str("ipc"), "shm");
+  }
+}
+
+TEST(Processes, DeadWorkerIsDetectedAndOthersFinish) {
+  ::setenv("GRAYBENCH_TEST_WORKER_DIE_AFTER", "2", 1);
+  const Outcome o = run(Strategy::kProcesses, 2, items_of(Dataset::get().list()));
+  ::unsetenv("GRAYBENCH_TEST_WORKER_DIE_AFTER");
+  // Both workers die on their third task: 4 images done, 2 lost in flight, the rest lost with
+  // no worker left. Every image still has exactly one row.
+  ASSERT_EQ(o.out.records.size(), Dataset::get().list().files.size());
+  int ok = 0, lost = 0;
+  for (const auto& r : o.out.records) {
+    if (r.status == 0) {
+      ++ok;
+      EXPECT_EQ(r.checksum, reference_checksums().at(r.image));
+    } else {
+      EXPECT_EQ(r.status, static_cast<int>(ImageStatus::kWorkerLost));
+      ++lost;
+    }
+  }
+  EXPECT_EQ(ok, 4);
+  EXPECT_EQ(lost, static_cast<int>(Dataset::get().list().files.size()) - 4);
+  bool signal_named = false;
+  for (const auto& r : o.out.records) signal_named |= r.error.find("signal 9") != std::string::npos;
+  EXPECT_TRUE(signal_named);
+}
+
+TEST(Processes, UnstartableWorkersLoseEveryImageButReturn) {
+  StaticFeed feed(items_of(Dataset::get().list()));
+  StrategyContext ctx;
+  ctx.feed = &feed;
+  ctx.workers = 2;
+  ctx.worker_exe = "/bin/false";
+  ctx.origin = Clock::now();
+  const auto out = run_processes(ctx);
+  ASSERT_EQ(out.records.size(), Dataset::get().list().files.size());
+  for (const auto& r : out.records) EXPECT_EQ(r.status, static_cast<int>(ImageStatus::kWorkerLost));
+}
+
+TEST(Gil, OneHolderAtATimeAndForcedSwitches) {
+  Gil gil(std::chrono::microseconds(200));
+  std::atomic<int> holders{0};
+  std::atomic<int> max_holders{0};
+  auto body = [&] {
+    for (int round = 0; round < 5; ++round) {
+      GilSection hold(&gil);
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(3);
+      while (std::chrono::steady_clock::now() < until) {
+        const int h = ++holders;
+        int m = max_holders.load();
+        while (h > m && !max_holders.compare_exchange_weak(m, h)) {
+        }
+        --holders;
+        gil.maybe_yield();
+      }
+    }
+  };
+  std::thread a(body), b(body);
+  a.join();
+  b.join();
+  EXPECT_EQ(max_holders.load(), 1);
+  // Each 3 ms hold spans many 200 us intervals while the other thread waits: the lock must
+  // have been handed over (timing on a loaded machine decides how often).
+  EXPECT_GE(gil.switches(), 1u);
+
+  Gil alone(std::chrono::microseconds(1));
+  {
+    GilSection hold(&alone);
+    for (int i = 0; i < 1000; ++i) alone.maybe_yield();
+  }
+  EXPECT_EQ(alone.switches(), 0u);  // nobody waiting: the holder keeps it
+}
+
+TEST(StrategyTable, NamesAndParsing) {
+  EXPECT_EQ(strategy_table().size(), 5u);
+  for (const auto& info : strategy_table()) {
+    EXPECT_EQ(parse_strategy(info.name), info.id);
+    EXPECT_EQ(strategy_info(info.id).name, info.name);
+  }
+  EXPECT_FALSE(parse_strategy("fork"));
+  EXPECT_EQ(to_string(*parse_omp_schedule("guided,4")), "guided,4");
+  EXPECT_EQ(to_string(*parse_omp_schedule("dynamic")), "dynamic,1");
+  EXPECT_EQ(to_string(*parse_omp_schedule("static")), "static");
+  EXPECT_FALSE(parse_omp_schedule("static,0"));
+  EXPECT_FALSE(parse_omp_schedule("auto"));
+  EXPECT_FALSE(parse_omp_schedule("dynamic,x"));
+  EXPECT_EQ(parse_ipc("shm"), Ipc::kShm);
+  EXPECT_FALSE(parse_ipc("socket"));
+}
+
+}  // namespace
+}  // namespace graybench
