@@ -115,19 +115,6 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   return a;
 }
 
-/// Memory mode: loads every item's bytes before the timed region; a failure is kept for the
-/// item's row.
-void preload(std::vector<WorkItem>& items) {
-  for (auto& item : items) {
-    try {
-      item.preloaded = read_file(item.file.path);
-      item.has_preloaded = true;
-    } catch (const std::exception& e) {
-      item.preload_error = e.what();
-    }
-  }
-}
-
 /// Executes one run on every rank; rank 0 returns the gathered result.
 RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& comm,
                   const std::vector<InputFile>& files) {
@@ -135,7 +122,9 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   std::vector<WorkItem> items = distribute_static(config.distribution, files, comm);
   const double distribute_s = seconds_between(t_dist, Clock::now());
   const std::uint64_t my_items = items.size();
-  if (config.mode == Config::Mode::kMemory) preload(items);
+  if (config.mode == Config::Mode::kMemory) {
+    for (auto& item : items) preload(item);
+  }
 
   StrategyContext ctx;
   ctx.workers = spec.workers;

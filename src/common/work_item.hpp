@@ -1,21 +1,23 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "io/codec.hpp"
 #include "io/listing.hpp"
 
 namespace graybench {
 
 /// One image handed to a rank for one run: its index in the input list, its description and,
-/// in memory mode, its file bytes loaded before the timed region.
+/// in memory mode, the image read and decoded before the timed region.
 struct WorkItem {
   std::uint64_t index = 0;
   InputFile file;
-  std::vector<std::uint8_t> preloaded;
-  bool has_preloaded = false;
-  std::string preload_error;  ///< memory mode: why the file could not be loaded
+  std::optional<Image> decoded;  ///< memory mode: the decoded image
+  std::int32_t preload_status = 0;  ///< memory mode: ImageStatus of a failed read/decode
+  std::string preload_error;
   double available_s = 0;  ///< when it became available to workers (seconds since run start)
 };
 

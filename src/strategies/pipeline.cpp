@@ -46,19 +46,24 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
     return d;
   };
   try {
-    if (!item.preload_error.empty()) throw ImageError(ImageStatus::kReadError, item.preload_error);
-    std::vector<std::uint8_t> bytes;
-    if (!item.has_preloaded) bytes = read_file(item.file.path);
-    const auto& encoded = item.has_preloaded ? item.preloaded : bytes;
-    rec.bytes_in = encoded.size();
-    rec.read_s = lap();
-
-    const Image img = decode_image(encoded);
+    if (item.preload_status != 0) {
+      throw ImageError(static_cast<ImageStatus>(item.preload_status), item.preload_error);
+    }
+    Image loaded;
+    if (!item.decoded) {
+      const auto encoded = read_file(item.file.path);
+      rec.bytes_in = encoded.size();
+      rec.read_s = lap();
+      loaded = decode_image(encoded);
+      rec.decode_s = lap();
+    } else {
+      rec.bytes_in = item.file.size;  // memory mode: read and decode happened before the clock
+    }
+    const Image& img = item.decoded ? *item.decoded : loaded;
     rec.width = static_cast<std::uint32_t>(img.width);
     rec.height = static_cast<std::uint32_t>(img.height);
     rec.channels = static_cast<std::uint32_t>(img.channels);
     rec.bit_depth = static_cast<std::uint32_t>(img.bit_depth);
-    rec.decode_s = lap();
 
     std::vector<std::uint8_t> gray(img.pixel_count());
     for (int k = 0; k < options.kernel_repeat; ++k) convert(img, gray, options.gil);
@@ -84,6 +89,18 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
   }
   rec.t_end = seconds_between(origin, Clock::now());
   return rec;
+}
+
+void preload(WorkItem& item) {
+  try {
+    item.decoded = decode_image(read_file(item.file.path));
+  } catch (const ImageError& e) {
+    item.preload_status = static_cast<std::int32_t>(e.status());
+    item.preload_error = e.what();
+  } catch (const std::exception& e) {
+    item.preload_status = static_cast<std::int32_t>(ImageStatus::kInternalError);
+    item.preload_error = e.what();
+  }
 }
 
 ImageRecord unprocessed_record(const WorkItem& item, int status, const std::string& why) {

@@ -16,7 +16,11 @@ struct WorkOptions {
   Gil* gil = nullptr;      ///< emulated GIL held around the kernel, or none
 };
 
-/// The per-image work: read (unless preloaded), decode, convert (kernel_repeat times),
+/// Memory mode: reads and decodes `item` now, outside any timed region; a failure is kept in
+/// the item and reported when it is processed.
+void preload(WorkItem& item);
+
+/// The per-image work: read and decode (unless preloaded), convert (kernel_repeat times),
 /// checksum, and with an output dir encode and write the PNG. Every phase is timed; times are
 /// relative to `origin`. Never throws for a bad image: the record carries status and error.
 /// rank, worker, repeat and queue_wait_s are the caller's to fill.

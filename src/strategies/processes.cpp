@@ -122,19 +122,23 @@ bool send_task(const StrategyContext& ctx, Worker& w, WorkItem item) {
   msg.put(item.index);
   msg.put_string(item.file.path);
   msg.put_string(item.file.output_rel);
+  msg.put(item.file.size);
   InFlight f;
   const auto t0 = Clock::now();
-  if (!item.has_preloaded) {
+  // Memory mode ships the decoded image to the worker: the analogue of pickling the argument.
+  if (!item.decoded) {
     msg.put(Payload::kNone);
-  } else if (ctx.ipc == Ipc::kShm) {
-    w.shm_in.write(item.preloaded);
-    msg.put(Payload::kShm);
-    msg.put<std::uint64_t>(item.preloaded.size());
-    f.ipc_send_bytes = item.preloaded.size();
   } else {
-    msg.put(Payload::kInline);
-    msg.put_bytes(item.preloaded);
-    f.ipc_send_bytes = item.preloaded.size();
+    const Image& img = *item.decoded;
+    msg.put(ctx.ipc == Ipc::kShm ? Payload::kShm : Payload::kInline);
+    for (int v : {img.width, img.height, img.channels, img.bit_depth}) msg.put<std::int32_t>(v);
+    if (ctx.ipc == Ipc::kShm) {
+      w.shm_in.write(img.pixels);
+      msg.put<std::uint64_t>(img.pixels.size());
+    } else {
+      msg.put_bytes(img.pixels);
+    }
+    f.ipc_send_bytes = img.pixels.size();
   }
   try {
     send_frame(w.tasks.get(), msg.take());
@@ -142,9 +146,8 @@ bool send_task(const StrategyContext& ctx, Worker& w, WorkItem item) {
     if (e.code().value() == EPIPE) return false;
     throw;
   }
-  f.ipc_send_s = item.has_preloaded ? seconds_between(t0, Clock::now()) : 0.0;
-  item.preloaded.clear();
-  item.preloaded.shrink_to_fit();
+  f.ipc_send_s = item.decoded ? seconds_between(t0, Clock::now()) : 0.0;
+  item.decoded.reset();
   f.item = std::move(item);
   w.busy = std::move(f);
   return true;
@@ -237,6 +240,13 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
       while (w.alive && !w.busy && !pending.empty() && !stop_requested()) {
         WorkItem item = std::move(pending.front());
         pending.pop_front();
+        if (item.preload_status != 0) {
+          // Memory mode already knows this image is bad: its row needs no worker.
+          ImageRecord rec = process_image(item, ctx.work, ctx.origin);
+          rec.worker = w.id;
+          finish(std::move(rec));
+          continue;
+        }
         if (send_task(ctx, w, item)) break;
         const std::string why = reap(w);
         std::cerr << "graybench: worker " << w.id << " " << why << "\n";

@@ -79,15 +79,21 @@ int worker_main(const std::vector<std::string>& args) {
       item.index = r.get<std::uint64_t>();
       item.file.path = r.get_string();
       item.file.output_rel = r.get_string();
+      item.file.size = r.get<std::uint64_t>();
       const auto input = static_cast<Payload>(r.get<std::uint8_t>());
-      if (input == Payload::kInline) {
-        item.preloaded = r.get_bytes();
-        item.has_preloaded = true;
-      } else if (input == Payload::kShm) {
-        const auto n = r.get<std::uint64_t>();
-        const auto view = shm_in.read(n);
-        item.preloaded.assign(view.begin(), view.end());
-        item.has_preloaded = true;
+      if (input != Payload::kNone) {
+        Image img;
+        img.width = r.get<std::int32_t>();
+        img.height = r.get<std::int32_t>();
+        img.channels = r.get<std::int32_t>();
+        img.bit_depth = r.get<std::int32_t>();
+        if (input == Payload::kInline) {
+          img.pixels = r.get_bytes();
+        } else {
+          const auto view = shm_in.read(r.get<std::uint64_t>());
+          img.pixels.assign(view.begin(), view.end());
+        }
+        item.decoded = std::move(img);
       }
       gray.clear();
       ImageRecord rec = process_image(item, work, origin, &gray);

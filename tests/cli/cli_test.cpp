@@ -60,6 +60,12 @@ TEST(Cli, BadUsageExitsTwoWithOneClearLine) {
       {{"--input", (d / "notes.txt").string()}, "unsupported image type"},
       {{"--input", (d / "empty").string(), "--strategy", "nope"}, "unknown strategy 'nope'"},
       {{"--input", (d / "empty").string(), "--repeat", "0"}, "--repeat"},
+      {{"--input", (d / "empty").string(), "--workers", "0"}, "--workers"},
+      {{"--input", (d / "empty").string(), "--mode", "disk"}, "--mode"},
+      {{"--input", (d / "empty").string(), "--omp-schedule", "auto"}, "--omp-schedule"},
+      {{"--input", (d / "empty").string(), "--ipc", "socket"}, "--ipc"},
+      {{"--input", (d / "empty").string(), "--gil-interval", "-1"}, "--gil-interval"},
+      {{"--input", (d / "empty").string(), "--kernel-repeat", "0"}, "--kernel-repeat"},
   };
   for (const auto& c : cases) {
     auto args = c.args;
@@ -185,6 +191,59 @@ std::map<std::uint64_t, std::uint64_t> checksums(const RunResult& run) {
   std::map<std::uint64_t, std::uint64_t> m;
   for (const auto& r : run.images) m[r.image] = r.checksum;
   return m;
+}
+
+TEST(Cli, FullSweepWritesTwentySevenAgreeingRuns) {
+  TempDir d;
+  make_set(d / "in", 5);
+  const auto res = (d / "r.h5").string();
+  const ProcResult r = graybench({"-i", (d / "in").string(), "-r", res, "--strategy", "all",
+                                  "--workers", "1,2", "--repeat", "3", "-q"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "");  // --quiet
+  const ResultsFile f = read_results(res);
+  ASSERT_EQ(f.runs.size(), 27u);
+  std::map<std::string, int> per_strategy;
+  const auto reference = checksums(f.runs[0]);
+  for (const auto& run : f.runs) {
+    ++per_strategy[run.attrs.str("strategy")];
+    ASSERT_EQ(run.images.size(), 5u);
+    for (std::size_t i = 0; i < run.images.size(); ++i) {
+      EXPECT_EQ(run.images[i].image, i);  // rows in input order: comparable row for row
+      EXPECT_EQ(run.images[i].checksum, f.runs[0].images[i].checksum);
+    }
+    EXPECT_EQ(checksums(run), reference);
+  }
+  EXPECT_EQ(per_strategy, (std::map<std::string, int>{
+                              {"sequential", 3}, {"threads", 6}, {"openmp", 6}, {"pool", 6}, {"processes", 6}}));
+}
+
+TEST(Cli, StrategyKnobsAreRecorded) {
+  TempDir d;
+  make_set(d / "in", 3);
+  const auto res = (d / "r.h5").string();
+  const ProcResult r = graybench({"-i", (d / "in").string(), "-r", res, "--strategy", "openmp,processes",
+                                  "--workers", "2", "--mode", "memory", "--kernel-repeat", "3",
+                                  "--gil", "--gil-interval", "2", "--omp-schedule", "static,2",
+                                  "--ipc", "shm", "-q"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const ResultsFile f = read_results(res);
+  ASSERT_EQ(f.runs.size(), 2u);
+  for (const auto& run : f.runs) {
+    EXPECT_EQ(run.attrs.str("mode"), "memory");
+    EXPECT_EQ(run.attrs.integer("kernel_repeat"), 3);
+    EXPECT_EQ(run.attrs.integer("gil"), 1);
+    EXPECT_DOUBLE_EQ(run.attrs.real("gil_interval_s"), 0.002);
+    EXPECT_EQ(run.attrs.str("omp_schedule"), "static,2");
+    EXPECT_EQ(run.attrs.str("ipc"), "shm");
+    EXPECT_EQ(run.attrs.str("workers_source"), "command line");
+    for (const auto& img : run.images) {
+      EXPECT_EQ(img.read_s, 0.0);  // memory mode: read and decode happened before the clock
+      EXPECT_EQ(img.decode_s, 0.0);
+    }
+  }
+  EXPECT_EQ(f.runs[0].attrs.integer("omp_team_size"), 2);
+  EXPECT_GT(f.runs[1].images[0].ipc_bytes, 0u);
 }
 
 TEST(CliMpi, SameChecksumsAtOneTwoThreeRanks) {

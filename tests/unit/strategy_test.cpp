@@ -52,11 +52,7 @@ std::vector<WorkItem> items_of(const InputList& list, bool preload = false) {
     WorkItem it;
     it.index = i;
     it.file = list.files[i];
-    if (preload) {
-      const auto bytes = slurp(it.file.path);
-      it.preloaded.assign(bytes.begin(), bytes.end());
-      it.has_preloaded = true;
-    }
+    if (preload) graybench::preload(it);
     items.push_back(std::move(it));
   }
   return items;
@@ -146,8 +142,7 @@ TEST_P(EveryStrategy, MemoryModeGivesTheSameChecksums) {
   EXPECT_EQ(o.checksums, reference_checksums());
 }
 
-TEST_P(EveryStrategy, BadImagesBecomeRowsNotFailures) {
-  const auto& [strategy, workers] = GetParam();
+void bad_images_case(Strategy strategy, int workers, bool memory) {
   TempDir d;
   std::ofstream(d / "bad.png") << "garbage";
   auto items = items_of(Dataset::get().list());
@@ -160,6 +155,9 @@ TEST_P(EveryStrategy, BadImagesBecomeRowsNotFailures) {
   missing.index = items.size();
   missing.file.path = (d / "missing.png").string();
   items.push_back(missing);
+  if (memory) {
+    for (auto& it : items) graybench::preload(it);
+  }
   const Outcome o = run(strategy, workers, std::move(items));
   ASSERT_EQ(o.out.records.size(), Dataset::get().list().files.size() + 2);
   for (const auto& r : o.out.records) {
@@ -171,6 +169,14 @@ TEST_P(EveryStrategy, BadImagesBecomeRowsNotFailures) {
     } else {
       EXPECT_EQ(r.status, 0);
     }
+  }
+}
+
+TEST_P(EveryStrategy, BadImagesBecomeRowsNotFailures) {
+  const auto& [strategy, workers] = GetParam();
+  for (bool memory : {false, true}) {
+    SCOPED_TRACE(memory ? "memory" : "files");
+    bad_images_case(strategy, workers, memory);
   }
 }
 
