@@ -119,11 +119,15 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
 RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& comm,
                   const std::vector<InputFile>& files) {
   const auto t_dist = Clock::now();
-  std::vector<WorkItem> items = distribute_static(config.distribution, files, comm);
+  std::unique_ptr<WorkFeed> feed = make_feed(config.distribution, files, comm, config.chunk);
   const double distribute_s = seconds_between(t_dist, Clock::now());
-  const std::uint64_t my_items = items.size();
-  if (config.mode == Config::Mode::kMemory) {
-    for (auto& item : items) preload(item);
+  // A static share is known now (progress shows it); a dynamic one only at the end.
+  std::uint64_t my_share = 0;
+  if (auto* share = dynamic_cast<StaticFeed*>(feed.get())) {
+    my_share = share->items().size();
+    if (config.mode == Config::Mode::kMemory) {
+      for (auto& item : share->items()) preload(item);
+    }
   }
 
   StrategyContext ctx;
@@ -143,8 +147,7 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   ctx.worker_exe = self_executable();
   std::atomic<std::uint64_t> done{0};
   ctx.done = &done;
-  StaticFeed feed(std::move(items));
-  ctx.feed = &feed;
+  ctx.feed = feed.get();
   const bool show_progress = comm.rank() == 0 && !config.quiet && !spec.warmup;
 
   // LULESH's pattern: barrier, common start, work, barrier; the headline is the max over ranks.
@@ -156,19 +159,20 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   {
     Progress progress(show_progress, std::string(strategy_info(spec.strategy).name) + " w=" +
                                          std::to_string(spec.workers) + " #" + std::to_string(spec.repeat),
-                      &done, my_items, ctx.origin);
+                      &done, my_share, ctx.origin);
     outcome = strategy_info(spec.strategy).run(ctx);
   }
   const auto t_compute = Clock::now();
   comm.barrier();
   const auto t_end = Clock::now();
   const auto finished = std::chrono::system_clock::now();
+  feed.reset();  // collective for a dynamic feed: frees its MPI window on every rank
   const auto usage1 = ResourceUsage::now();
 
   RankRecord rank;
   rank.rank = comm.rank();
   rank.host = hostname();
-  rank.n_images = my_items;
+  rank.n_images = outcome.records.size();
   rank.wall_s = seconds_between(ctx.origin, t_end);
   rank.compute_s = seconds_between(ctx.origin, t_compute);
   rank.idle_s = seconds_between(t_compute, t_end);

@@ -28,9 +28,14 @@ std::string Progress::format(const std::string& label, std::uint64_t done, std::
   char eta[32] = "?";
   if (rate > 0 && total >= done) std::snprintf(eta, sizeof eta, "%.0f s", (total - done) / rate);
   char line[256];
-  std::snprintf(line, sizeof line, "%s: %llu/%llu images (rank 0), %.1f images/s, ETA %s",
-                label.c_str(), static_cast<unsigned long long>(done),
-                static_cast<unsigned long long>(total), rate, eta);
+  if (total == 0) {  // dynamic distribution: this rank's share is not known in advance
+    std::snprintf(line, sizeof line, "%s: %llu images done (rank 0), %.1f images/s", label.c_str(),
+                  static_cast<unsigned long long>(done), rate);
+  } else {
+    std::snprintf(line, sizeof line, "%s: %llu/%llu images (rank 0), %.1f images/s, ETA %s",
+                  label.c_str(), static_cast<unsigned long long>(done),
+                  static_cast<unsigned long long>(total), rate, eta);
+  }
   return line;
 }
 

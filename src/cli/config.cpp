@@ -120,7 +120,10 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
       ("warmup", po::value<int>(&c.warmup)->default_value(c.warmup)->value_name("W"),
        "unrecorded warm-up repetitions before the measured ones")
       ("distribution", po::value<std::string>(&distribution)->default_value(distribution)->value_name("POLICY"),
-       "how images are spread over MPI ranks: block")
+       "how images are spread over MPI ranks: block (contiguous), cyclic (round-robin), size "
+       "(largest first to the least-loaded rank), dynamic (chunks on demand)")
+      ("chunk", po::value<int>(&c.chunk)->default_value(c.chunk)->value_name("N"),
+       "images a rank takes per request with --distribution dynamic")
       ("quiet,q", po::bool_switch(&c.quiet), "print nothing but errors");
   // clang-format on
 
@@ -206,8 +209,17 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   c.ipc = *i;
 
   const auto d = parse_distribution(distribution);
-  if (!d) throw UsageError("--distribution: unknown policy '" + distribution + "' (block)");
+  if (!d) {
+    throw UsageError("--distribution: unknown policy '" + distribution + "' (" +
+                     std::string(distribution_names()) + ")");
+  }
   c.distribution = *d;
+  if (c.chunk < 1) throw UsageError("--chunk must be >= 1");
+  if (c.mode == Config::Mode::kMemory && c.distribution == Distribution::kDynamic) {
+    throw UsageError(
+        "--mode memory needs a static --distribution (block, cyclic or size): a dynamic rank "
+        "does not know its images before the clock starts");
+  }
 
   c.command_line = shell_join(args);
   return result;

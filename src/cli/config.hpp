@@ -30,6 +30,7 @@ struct Config {
   int repeat = 1;
   int warmup = 0;
   Distribution distribution = Distribution::kBlock;
+  int chunk = 1;  ///< images per request under the dynamic distribution
   bool quiet = false;
   std::string command_line;  ///< the invocation, shell-quoted, for the run metadata
 };

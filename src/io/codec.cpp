@@ -102,6 +102,12 @@ Image decode_image(std::span<const std::uint8_t> encoded) {
   return img;
 }
 
+std::optional<std::uint64_t> probe_pixels(const std::string& path) {
+  int w = 0, h = 0, c = 0;
+  if (!stbi_info(path.c_str(), &w, &h, &c) || w <= 0 || h <= 0) return std::nullopt;
+  return static_cast<std::uint64_t>(w) * static_cast<std::uint64_t>(h);
+}
+
 std::vector<std::uint8_t> encode_png(std::span<const std::uint8_t> pixels, int width, int height,
                                      int channels) {
   check_dims(width, height, channels, pixels.size(), 1);

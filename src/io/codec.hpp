@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <span>
 #include <vector>
 
@@ -20,6 +22,10 @@ struct Image {
 /// Decodes PNG, JPEG, BMP, TGA, GIF (first frame), PNM and PSD with the file's own channel
 /// count. 16-bit samples keep their high byte (v >> 8). Throws ImageError(kDecodeError).
 Image decode_image(std::span<const std::uint8_t> encoded);
+
+/// Width x height from the file's header without decoding it (stbi_info), or nullopt when
+/// the header cannot be read.
+std::optional<std::uint64_t> probe_pixels(const std::string& path);
 
 /// Encodes 8-bit samples as PNG (1-4 channels). Throws ImageError(kEncodeError).
 std::vector<std::uint8_t> encode_png(std::span<const std::uint8_t> pixels, int width, int height,

@@ -22,7 +22,12 @@ StrategyOutcome run_pool(const StrategyContext& ctx) {
   out.setup_s = seconds_between(t_setup, Clock::now());
 
   std::vector<std::future<ImageRecord>> futures;
-  for (auto batch = ctx.feed->next_batch(); !batch.empty(); batch = ctx.feed->next_batch()) {
+  // As executor.map does, everything a static feed holds is submitted at once; a dynamic feed
+  // is drawn only when the pool's queue runs low.
+  for (;;) {
+    pool.wait_pending_below(static_cast<std::size_t>(ctx.workers));
+    auto batch = ctx.feed->next_batch();
+    if (batch.empty()) break;
     for (auto& item : batch) {
       item.available_s = seconds_between(ctx.origin, Clock::now());
       futures.push_back(pool.submit(

@@ -24,12 +24,18 @@ ThreadPool::ThreadPool(int n, const std::function<void(int)>& on_start) {
           task = std::move(tasks_.front());
           tasks_.pop_front();
         }
+        taken_cv_.notify_all();
         task(w);
       }
     });
   }
   std::unique_lock lk(started_m);
   started_cv.wait(lk, [&] { return started == n; });
+}
+
+void ThreadPool::wait_pending_below(std::size_t limit) {
+  std::unique_lock lk(m_);
+  taken_cv_.wait(lk, [&] { return tasks_.size() < limit; });
 }
 
 void ThreadPool::shutdown() {

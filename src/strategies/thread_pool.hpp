@@ -34,12 +34,16 @@ class ThreadPool {
     return result;
   }
 
+  /// Blocks until fewer than `limit` submitted tasks wait for a thread.
+  void wait_pending_below(std::size_t limit);
+
   /// Stops accepting work, finishes queued tasks and joins (idempotent).
   void shutdown();
 
  private:
   std::mutex m_;
   std::condition_variable cv_;
+  std::condition_variable taken_cv_;
   std::deque<std::function<void(int)>> tasks_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;

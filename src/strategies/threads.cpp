@@ -37,12 +37,20 @@ class WorkQueue {
     if (q_.empty()) return false;
     out = std::move(q_.front());
     q_.pop_front();
+    lk.unlock();
+    space_cv_.notify_one();
     return true;
+  }
+  /// Blocks until fewer than `limit` items wait.
+  void wait_below(std::size_t limit) {
+    std::unique_lock lk(m_);
+    space_cv_.wait(lk, [&] { return q_.size() < limit; });
   }
 
  private:
   std::mutex m_;
   std::condition_variable cv_;
+  std::condition_variable space_cv_;
   std::deque<WorkItem> q_;
   bool closed_ = false;
 };
@@ -83,7 +91,12 @@ StrategyOutcome run_threads(const StrategyContext& ctx) {
   }
   out.setup_s = seconds_between(t_setup, Clock::now());
 
-  for (auto batch = ctx.feed->next_batch(); !batch.empty(); batch = ctx.feed->next_batch()) {
+  // Draw from the feed only when the queue runs low: a static feed hands over everything at
+  // once, a dynamic one is drawn on demand so other ranks can take what this one cannot.
+  for (;;) {
+    queue.wait_below(static_cast<std::size_t>(n));
+    auto batch = ctx.feed->next_batch();
+    if (batch.empty()) break;
     const double now = seconds_between(ctx.origin, Clock::now());
     for (auto& item : batch) item.available_s = now;
     queue.push(std::move(batch));

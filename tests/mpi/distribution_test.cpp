@@ -1,10 +1,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <numeric>
 
 #include "common/wire.hpp"
+#include "io/codec.hpp"
+#include "io/file.hpp"
 #include "mpi/comm.hpp"
 #include "mpi/distribution.hpp"
+#include "support/process.hpp"
 
 namespace graybench {
 namespace {
@@ -17,10 +21,10 @@ std::vector<InputFile> fake_inputs(std::size_t n) {
   return v;
 }
 
-/// Gathers every rank's item indices at rank 0.
-std::vector<std::uint64_t> all_indices(const mpi::Comm& comm, const std::vector<WorkItem>& items) {
+/// Gathers every rank's item indices at rank 0 (empty elsewhere).
+std::vector<std::uint64_t> all_indices(const mpi::Comm& comm, const std::vector<std::uint64_t>& mine) {
   WireWriter w;
-  for (const auto& it : items) w.put(it.index);
+  for (auto i : mine) w.put(i);
   const auto parts = comm.gather(w.buffer(), 0);
   std::vector<std::uint64_t> out;
   for (const auto& p : parts) {
@@ -52,38 +56,145 @@ TEST(Comm, BroadcastGatherScatter) {
   EXPECT_EQ(comm.all_hosts("h").size(), static_cast<std::size_t>(comm.size()));
 }
 
-class Distribute : public ::testing::TestWithParam<std::size_t> {};
+struct Case {
+  Distribution policy;
+  std::size_t n;
+  int chunk;
+};
 
-TEST_P(Distribute, BlockDeliversEveryImageExactlyOnce) {
+std::string case_name(const ::testing::TestParamInfo<Case>& p) {
+  return std::string(to_string(p.param.policy)) + "_n" + std::to_string(p.param.n) + "_c" +
+         std::to_string(p.param.chunk);
+}
+
+class EveryPolicy : public ::testing::TestWithParam<Case> {};
+
+// Every policy delivers every image to exactly one rank, whatever the rank count: 0 images,
+// one, fewer than ranks, and many.
+TEST_P(EveryPolicy, DeliversEveryImageExactlyOnce) {
   const auto comm = mpi::Comm::world();
-  const std::size_t n = GetParam();
+  const auto& [policy, n, chunk] = GetParam();
   const auto files = comm.rank() == 0 ? fake_inputs(n) : std::vector<InputFile>{};
-  const auto items = distribute_static(Distribution::kBlock, files, comm);
-  const auto counts_min = comm.min(static_cast<double>(items.size()));
-  const auto counts_max = comm.max(static_cast<double>(items.size()));
-  EXPECT_LE(counts_max - counts_min, 1.0);
-  for (const auto& it : items) {
-    EXPECT_EQ(it.file.path, "/img/" + std::to_string(it.index) + ".png");
-    EXPECT_EQ(it.file.output_rel, "o" + std::to_string(it.index));
+  std::vector<std::uint64_t> mine;
+  {
+    auto feed = make_feed(policy, files, comm, chunk);
+    for (auto batch = feed->next_batch(); !batch.empty(); batch = feed->next_batch()) {
+      if (policy == Distribution::kDynamic) EXPECT_LE(batch.size(), static_cast<std::size_t>(chunk));
+      for (const auto& it : batch) {
+        EXPECT_EQ(it.file.path, "/img/" + std::to_string(it.index) + ".png");
+        EXPECT_EQ(it.file.output_rel, "o" + std::to_string(it.index));
+        mine.push_back(it.index);
+      }
+    }
+    EXPECT_TRUE(feed->next_batch().empty());
+    comm.barrier();  // every rank has drained before the window goes
   }
-  auto idx = all_indices(comm, items);
+  if (policy == Distribution::kBlock || policy == Distribution::kCyclic) {
+    const double count = static_cast<double>(mine.size());
+    EXPECT_LE(comm.max(count) - comm.min(count), 1.0);
+  }
+  auto idx = all_indices(comm, mine);
   if (comm.rank() == 0) {
     std::sort(idx.begin(), idx.end());
-    ASSERT_EQ(idx.size(), n);
-    for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(idx[i], i);
+    std::vector<std::uint64_t> expected(n);
+    std::iota(expected.begin(), expected.end(), 0);
+    EXPECT_EQ(idx, expected);
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Counts, Distribute, ::testing::Values(0, 1, 2, 3, 5, 64, 1001));
+std::vector<Case> cases() {
+  std::vector<Case> v;
+  for (auto p : {Distribution::kBlock, Distribution::kCyclic, Distribution::kSize, Distribution::kDynamic}) {
+    for (std::size_t n : {0, 1, 2, 3, 5, 64, 1001}) v.push_back({p, n, 1});
+  }
+  for (int chunk : {3, 16, 5000}) v.push_back({Distribution::kDynamic, 1001, chunk});
+  return v;
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, EveryPolicy, ::testing::ValuesIn(cases()), case_name);
+
+TEST(Dynamic, EveryRankDrawsUnderContention) {
+  // Many small chunks: ranks race on the counter; no index is lost or duplicated, and (with
+  // more items than ranks) rank 0 gets work too, since the counter needs no server.
+  const auto comm = mpi::Comm::world();
+  const std::size_t n = 4000;
+  const auto files = comm.rank() == 0 ? fake_inputs(n) : std::vector<InputFile>{};
+  std::vector<std::uint64_t> mine;
+  {
+    auto feed = make_feed(Distribution::kDynamic, files, comm, 1);
+    for (auto b = feed->next_batch(); !b.empty(); b = feed->next_batch()) mine.push_back(b[0].index);
+    comm.barrier();
+  }
+  EXPECT_TRUE(std::is_sorted(mine.begin(), mine.end()));  // a counter only goes up
+  auto idx = all_indices(comm, mine);
+  if (comm.rank() == 0) {
+    EXPECT_FALSE(mine.empty());
+    std::sort(idx.begin(), idx.end());
+    EXPECT_EQ(std::adjacent_find(idx.begin(), idx.end()), idx.end());
+    EXPECT_EQ(idx.size(), n);
+  }
+}
+
+TEST(SizePolicy, ReadsPixelsFromHeadersOnRankZero) {
+  const auto comm = mpi::Comm::world();
+  test::TempDir d;  // each rank its own: only rank 0's is read
+  std::vector<InputFile> files;
+  const int sizes[][2] = {{200, 200}, {10, 10}, {10, 10}, {180, 190}, {10, 10}, {12, 12}};
+  for (int i = 0; i < 6; ++i) {
+    const int w = sizes[i][0], h = sizes[i][1];
+    const auto p = d / ("img" + std::to_string(i) + ".png");
+    write_file_atomically(p, encode_png(std::vector<std::uint8_t>(static_cast<std::size_t>(w) * h, 9), w, h, 1));
+    files.push_back({p.string(), 1, "x"});  // equal byte sizes: only pixels tell them apart
+  }
+  EXPECT_EQ(work_estimates(files)[0], 40000u);
+  const auto items = distribute_static(Distribution::kSize, comm.rank() == 0 ? files : std::vector<InputFile>{}, comm);
+  // The two large images never land on the same rank when there are at least two ranks.
+  int large = 0;
+  for (const auto& it : items) large += it.index == 0 || it.index == 3;
+  if (comm.size() >= 2) EXPECT_LE(large, 1);
+}
 
 TEST(PlanStatic, BlockIsContiguousAndBalanced) {
-  const auto files = fake_inputs(10);
-  const auto plan = plan_static(Distribution::kBlock, files, 4);
+  const auto plan = plan_static(Distribution::kBlock, 10, 4);
   ASSERT_EQ(plan.size(), 4u);
   EXPECT_EQ(plan[0], (std::vector<std::uint64_t>{0, 1, 2}));
   EXPECT_EQ(plan[1], (std::vector<std::uint64_t>{3, 4, 5}));
   EXPECT_EQ(plan[2], (std::vector<std::uint64_t>{6, 7}));
   EXPECT_EQ(plan[3], (std::vector<std::uint64_t>{8, 9}));
+}
+
+TEST(PlanStatic, CyclicIsRoundRobin) {
+  const auto plan = plan_static(Distribution::kCyclic, 7, 3);
+  EXPECT_EQ(plan[0], (std::vector<std::uint64_t>{0, 3, 6}));
+  EXPECT_EQ(plan[1], (std::vector<std::uint64_t>{1, 4}));
+  EXPECT_EQ(plan[2], (std::vector<std::uint64_t>{2, 5}));
+}
+
+TEST(PlanStatic, SizeBalancesLoadLongestFirst) {
+  // Sorted by path, the big images come first: block would give them all to rank 0.
+  const std::vector<std::uint64_t> est = {100, 90, 80, 70, 10, 10, 10, 10, 10, 10, 10, 10};
+  const auto plan = plan_static(Distribution::kSize, est.size(), 4, est);
+  std::vector<std::uint64_t> loads;
+  for (const auto& p : plan) {
+    EXPECT_TRUE(std::is_sorted(p.begin(), p.end()));
+    std::uint64_t load = 0;
+    for (auto i : p) load += est[i];
+    loads.push_back(load);
+  }
+  EXPECT_EQ(loads, (std::vector<std::uint64_t>{110, 110, 100, 100}));  // optimum: 430 / 4 = 107.5
+  const auto block = plan_static(Distribution::kBlock, est.size(), 4);
+  EXPECT_EQ(block[0], (std::vector<std::uint64_t>{0, 1, 2}));  // 270 of 430 on one rank
+  EXPECT_THROW(plan_static(Distribution::kSize, 3, 2, {1}), std::invalid_argument);
+  EXPECT_THROW(plan_static(Distribution::kDynamic, 3, 2), std::invalid_argument);
+}
+
+TEST(PlanStatic, MoreRanksThanImages) {
+  for (auto p : {Distribution::kBlock, Distribution::kCyclic, Distribution::kSize}) {
+    const auto plan = plan_static(p, 2, 5, std::vector<std::uint64_t>(2, 1));
+    std::size_t total = 0;
+    for (const auto& r : plan) total += r.size();
+    EXPECT_EQ(total, 2u);
+  }
 }
 
 }  // namespace
