@@ -60,6 +60,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shlex
 import subprocess
 import sys
@@ -92,6 +93,8 @@ TARGET_MODE = "memory"
 GIL_BOUND = ["threads", "openmp", "pool"]
 #: Under --gil, a 2-worker/1-worker wall ratio at or above this counts as "no speedup".
 GIL_NO_SPEEDUP_MIN = 0.95
+#: Average CPUs used by other processes during a graybench invocation above which we warn.
+OTHER_LOAD_WARN = 0.25
 
 TABLE_COLUMNS = ["mode", "kernel_repeat", "gil", "strategy", "workers", "n_runs",
                  "median_wall_s", "images_per_s", "speedup", "efficiency"]
@@ -252,14 +255,44 @@ def _binary(build_dir: Path, name: str, wait_s: float = 60.0) -> Path:
     return path
 
 
-def _run(cmd: Sequence[str | os.PathLike], what: str) -> None:
+def _busy_cpu_s() -> float | None:
+    """CPU seconds the whole host has spent busy since boot (/proc/stat), None if unknown."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu" or len(fields) < 8:
+        return None
+    # user nice system idle iowait irq softirq steal ...: all but idle and iowait are busy
+    # (guest time is already counted in user).
+    ticks = [int(x) for x in fields[1:9]]
+    busy = sum(ticks) - ticks[3] - ticks[4]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds of our waited-for children and their waited-for descendants."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _run(cmd: Sequence[str | os.PathLike], what: str) -> float | None:
+    """Runs `cmd`; raises BenchError if it fails. Returns the average number of CPUs that
+    *other* processes kept busy meanwhile (host busy time minus ours, over the wall time), a
+    sign that the measurement was disturbed; None where /proc/stat is unavailable."""
     cmd = [str(c) for c in cmd]
     print(f"bench_strategies.py: {what}: {shlex.join(cmd)}", file=sys.stderr, flush=True)
+    busy0, ours0, t0 = _busy_cpu_s(), _children_cpu_s(), time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    busy1, ours1, t1 = _busy_cpu_s(), _children_cpu_s(), time.monotonic()
     if proc.returncode != 0:
         detail = (proc.stderr.strip() or proc.stdout.strip()).splitlines()
         raise BenchError(f"{Path(cmd[0]).name} failed ({what}) with exit code "
                          f"{proc.returncode}: {detail[-1] if detail else 'no output'}")
+    if busy0 is None or busy1 is None or t1 <= t0:
+        return None
+    return max(0.0, (busy1 - busy0) - (ours1 - ours0)) / (t1 - t0)
 
 
 def _gen_stamp(args: argparse.Namespace) -> str:
@@ -283,8 +316,12 @@ def prepare_set(gen: Path, args: argparse.Namespace, root: Path) -> Path:
     return images
 
 
-def run_modes(graybench: Path, images: Path, results: Path, args: argparse.Namespace) -> None:
-    """One graybench invocation per mode, all appending to `results`."""
+def run_modes(graybench: Path, images: Path, results: Path,
+              args: argparse.Namespace) -> dict[str, float | None]:
+    """One graybench invocation per mode, all appending to `results`.
+
+    Returns, per mode, the average CPUs other processes used meanwhile (see _run)."""
+    other_load = {}
     for mode in MODES:
         k = args.kernel_repeat_files if mode == "files" else args.kernel_repeat_memory
         cmd = [graybench, "--input", images, "--results", results, "--strategy", "all",
@@ -292,7 +329,8 @@ def run_modes(graybench: Path, images: Path, results: Path, args: argparse.Names
                "--warmup", args.warmup, "--mode", mode, "--kernel-repeat", k, "-q"]
         if args.gil:
             cmd.append("--gil")
-        _run(cmd, f"{mode} mode")
+        other_load[mode] = _run(cmd, f"{mode} mode")
+    return other_load
 
 
 # --- printing -------------------------------------------------------------------------------
@@ -321,12 +359,22 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def machine_text(runs: pd.DataFrame, load_before: tuple[float, float, float] | None) -> str:
+def machine_text(runs: pd.DataFrame, load_before: tuple[float, float, float] | None,
+                 other_load: dict[str, float | None] | None = None) -> str:
     nproc = len(os.sched_getaffinity(0))
     lines = [f"machine: {platform.node()}, nproc {nproc} (cpus online {os.cpu_count()}), "
              f"CPU {_cpu_model()}"]
     if load_before is not None:
         lines.append("load average before the run: " + ", ".join(f"{x:.2f}" for x in load_before))
+    measured = {m: v for m, v in (other_load or {}).items() if v is not None}
+    if measured:
+        lines.append("CPUs kept busy by other processes during the run (average): " +
+                     ", ".join(f"{m} mode {v:.2f}" for m, v in measured.items()))
+        disturbed = [m for m, v in measured.items() if v > OTHER_LOAD_WARN]
+        if disturbed:
+            lines.append(f"warning: other processes competed for the CPUs during "
+                         f"{' and '.join(disturbed)} mode (> {OTHER_LOAD_WARN} CPUs on average): "
+                         f"its multi-worker figures understate scaling; rerun on a quiet machine")
     if not runs.empty:
         first = runs.iloc[0]
         lines.append(f"graybench {first.get('graybench_version', '?')} "
@@ -436,7 +484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             images = prepare_set(gen, args, root)
             results = root / "results.h5"
             results.unlink(missing_ok=True)  # graybench appends: start from an empty file
-            run_modes(graybench, images, results, args)
+            other_load = run_modes(graybench, images, results, args)
             table = efficiency(median_table(results))
             runs = load_runs(results)
         if args.keep:
@@ -461,7 +509,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(gil_text(table) if args.gil else targets_text(table))
     print()
-    print(machine_text(runs, load_before))
+    print(machine_text(runs, load_before, other_load))
     return EXIT_OK
 
 

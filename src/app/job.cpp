@@ -1,6 +1,10 @@
 #include "app/job.hpp"
 
 #include <algorithm>
+#include <climits>
+#include <iostream>
+#include <map>
+#include <set>
 #include <cstdio>
 #include <hdf5.h>
 
@@ -69,6 +73,62 @@ std::vector<RunSpec> plan_sweep(const Config& config) {
   return plan;
 }
 
+/// Where the ranks run: enough to tell when workers outnumber the CPUs they may use.
+struct Placement {
+  int min_rank_cpus = 1;        ///< smallest CPU affinity set of any rank
+  int max_ranks_per_node = 1;   ///< most ranks sharing one host
+  int node_cpus = 1;            ///< online CPUs of that busiest host
+  std::string busiest_host;
+};
+
+/// Collective: every rank reports its host and affinity; rank 0 gets the placement.
+Placement placement(const mpi::Comm& comm) {
+  WireWriter w;
+  int mine = 0;
+  affinity_cpus(&mine);
+  w.put_string(hostname());
+  w.put<std::int32_t>(mine);
+  w.put<std::int32_t>(online_cpus());
+  Placement p;
+  const auto parts = comm.gather(w.buffer(), 0);
+  if (comm.rank() != 0) return p;
+  std::map<std::string, std::pair<int, int>> per_host;  // host -> (ranks, online cpus)
+  p.min_rank_cpus = INT32_MAX;
+  for (const auto& part : parts) {
+    WireReader r(part);
+    const std::string host = r.get_string();
+    p.min_rank_cpus = std::min(p.min_rank_cpus, static_cast<int>(r.get<std::int32_t>()));
+    auto& entry = per_host[host];
+    ++entry.first;
+    entry.second = r.get<std::int32_t>();
+  }
+  p.max_ranks_per_node = 0;
+  for (const auto& [host, e] : per_host) {
+    if (e.first > p.max_ranks_per_node) {
+      p.max_ranks_per_node = e.first;
+      p.node_cpus = e.second;
+      p.busiest_host = host;
+    }
+  }
+  return p;
+}
+
+/// Why `workers` per rank oversubscribe the CPUs, or "" when they fit.
+std::string oversubscription(const Placement& p, int workers) {
+  if (workers > p.min_rank_cpus) {
+    return std::to_string(workers) + " workers per rank but a rank may use only " +
+           std::to_string(p.min_rank_cpus) +
+           " CPU(s) (its affinity): workers share cores; with mpirun try --bind-to none or "
+           "--map-by slot:PE=" + std::to_string(workers);
+  }
+  if (p.max_ranks_per_node * workers > p.node_cpus) {
+    return std::to_string(p.max_ranks_per_node) + " ranks x " + std::to_string(workers) +
+           " workers on " + p.busiest_host + " exceed its " + std::to_string(p.node_cpus) +
+           " CPUs: workers share cores";
+  }
+  return "";
+}
+
 /// Attributes that are the same for every run of this invocation.
 Attributes job_attributes(const Config& config, const mpi::Comm& comm,
                           const std::vector<InputFile>& files) {
@@ -100,6 +160,8 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
                             std::to_string(release));
   a.set("cpu_model", cpu_model());
   a.set("cpus_online", std::int64_t{online_cpus()});
+  a.set("cores_physical", std::int64_t{physical_cores()});
+  a.set("chunk", std::int64_t{config.chunk});
   a.set("distribution", std::string(to_string(config.distribution)));
   a.set("workers_source", config.workers_source);
   a.set("mode", std::string(to_string(config.mode)));
@@ -109,6 +171,7 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   a.set("ipc", std::string(to_string(config.ipc)));
   a.set("omp_schedule", to_string(config.omp));
   for (const auto& [name, value] : environment_with_prefix("OMP_")) a.set("env_" + name, value);
+  for (const auto& [name, value] : environment_with_prefix("SLURM_")) a.set("env_" + name, value);
   a.set("output_dir", config.output_dir.value_or(""));
   a.set("input_fingerprint", fingerprint(files));
   a.set("total_bytes_in", static_cast<std::int64_t>(total_bytes));
@@ -255,13 +318,25 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
 ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out) {
   const std::vector<InputFile> files = list_on_root(config, comm);
   const Attributes common = job_attributes(config, comm, files);
+  const Placement where = placement(comm);
   bool any_failed = false;
+  std::set<std::pair<Strategy, int>> warned;
 
   for (const RunSpec& spec : plan_sweep(config)) {
     RunResult run = execute(spec, config, comm, files);
     if (comm.rank() != 0 || spec.warmup) continue;
     for (const auto& [k, v] : common.items()) run.attrs.set(k, v);
+    const int effective = strategy_info(spec.strategy).parallel ? spec.workers : 1;
+    run.attrs.set("total_workers", std::int64_t{effective} * comm.size());
+    const std::string over = oversubscription(where, effective);
+    run.attrs.set("oversubscribed", std::int64_t{over.empty() ? 0 : 1});
+    run.attrs.set("oversubscription", over);
+    if (!over.empty() && !config.quiet && warned.insert({spec.strategy, spec.workers}).second) {
+      std::cerr << "graybench: warning: " << strategy_info(spec.strategy).name << ": " << over << "\n";
+    }
+    const auto t_save = Clock::now();
     const auto names = append_runs(config.results, files, {run});
+    const double save_s = seconds_between(t_save, Clock::now());
     const auto failed = run.attrs.integer("n_failed");
     any_failed = any_failed || failed > 0;
     if (!config.quiet) {
@@ -269,10 +344,10 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
       char line[256];
       std::snprintf(line, sizeof line,
                     "%s  %-10s workers=%-3d ranks=%-3d repeat=%-2d wall=%9.3f s  %9.1f images/s  "
-                    "failed=%lld\n",
+                    "failed=%lld  gather=%.3f s  save=%.3f s\n",
                     names.front().c_str(), run.attrs.str("strategy").c_str(), spec.workers,
                     comm.size(), spec.repeat, wall, wall > 0 ? files.size() / wall : 0.0,
-                    static_cast<long long>(failed));
+                    static_cast<long long>(failed), run.attrs.real("gather_s"), save_s);
       out << line << std::flush;
     }
   }

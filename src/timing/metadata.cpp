@@ -7,6 +7,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <set>
 
 extern char** environ;
 
@@ -40,6 +41,21 @@ std::string cpu_model() {
     }
   }
   return "unknown";
+}
+
+int physical_cores() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line, physical = "0";
+  std::set<std::pair<std::string, std::string>> cores;
+  auto value = [](const std::string& l) {
+    const auto colon = l.find(':');
+    return colon == std::string::npos ? std::string() : l.substr(colon + 1);
+  };
+  while (std::getline(f, line)) {
+    if (line.rfind("physical id", 0) == 0) physical = value(line);
+    if (line.rfind("core id", 0) == 0) cores.emplace(physical, value(line));
+  }
+  return cores.empty() ? online_cpus() : static_cast<int>(cores.size());
 }
 
 int online_cpus() { return static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)); }

@@ -15,6 +15,9 @@ std::string iso8601_utc(std::chrono::system_clock::time_point t);
 std::string cpu_model();
 /// Online logical CPUs of the host.
 int online_cpus();
+/// Physical cores of the host (distinct socket/core pairs in /proc/cpuinfo), or the online
+/// logical CPUs where /proc/cpuinfo does not say.
+int physical_cores();
 /// CPUs the calling thread may run on, as a list such as "0-3,8"; count in `n` if given.
 std::string affinity_cpus(int* n = nullptr);
 /// Formats a sorted CPU id list as "0-3,8".

@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "h5/results.hpp"
 #include "io/codec.hpp"
@@ -267,6 +268,72 @@ TEST(CliMpi, SameChecksumsAtOneTwoThreeRanks) {
     if (np == 1) reference = sums;
     EXPECT_EQ(sums, reference) << "np=" << np;
   }
+}
+
+TEST(CliMpi, EveryPolicyAndRankCountGivesTheSameChecksums) {
+  TempDir d;
+  make_set(d / "in", 7);
+  std::map<std::uint64_t, std::uint64_t> reference;
+  for (const char* policy : {"block", "cyclic", "size", "dynamic"}) {
+    for (int np : {1, 2, 3, 4}) {
+      SCOPED_TRACE(std::string(policy) + " np=" + std::to_string(np));
+      const auto res = (d / (std::string(policy) + std::to_string(np) + ".h5")).string();
+      const ProcResult r = mpirun(np, {"-i", (d / "in").string(), "-r", res, "-q", "--distribution",
+                                       policy, "--strategy", "all", "--workers", "2"});
+      ASSERT_EQ(r.code, 0) << r.err;
+      const ResultsFile f = read_results(res);
+      ASSERT_EQ(f.runs.size(), 5u);
+      for (const auto& run : f.runs) {
+        EXPECT_EQ(run.attrs.str("distribution"), policy);
+        EXPECT_EQ(run.attrs.integer("ranks"), np);
+        ASSERT_EQ(run.ranks.size(), static_cast<std::size_t>(np));
+        std::uint64_t total = 0;
+        for (const auto& rk : run.ranks) {
+          total += rk.n_images;
+          EXPECT_GE(rk.idle_s, 0.0);
+          EXPECT_FALSE(rk.cpus.empty());
+        }
+        EXPECT_EQ(total, 7u);
+        std::set<int> ranks_seen;
+        for (const auto& img : run.images) ranks_seen.insert(img.rank);
+        if (std::string(policy) != "dynamic") {
+          EXPECT_EQ(ranks_seen.size(), static_cast<std::size_t>(std::min(np, 7)));
+        }
+        const auto sums = checksums(run);
+        if (reference.empty()) reference = sums;
+        EXPECT_EQ(sums, reference);
+      }
+    }
+  }
+}
+
+TEST(CliMpi, NoImagesIsAClearErrorAtEveryRankCount) {
+  TempDir d;
+  fs::create_directories(d / "empty");
+  for (int np : {1, 2, 3, 4}) {
+    const ProcResult r = mpirun(np, {"-i", (d / "empty").string(), "-r", (d / "r.h5").string()});
+    EXPECT_EQ(r.code, 2) << r.err;
+    EXPECT_NE(r.err.find("no images found"), std::string::npos) << r.err;
+    // One line from graybench (rank 0 only); mpirun adds its own notice about the exit code.
+    std::size_t ours = 0;
+    for (std::size_t p = r.err.find("graybench:"); p != std::string::npos; p = r.err.find("graybench:", p + 1)) ++ours;
+    EXPECT_EQ(ours, 1u) << r.err;
+  }
+}
+
+TEST(CliMpi, MoreRanksThanImagesAndOversubscriptionIsFlagged) {
+  TempDir d;
+  make_set(d / "in", 2);
+  const auto res = (d / "r.h5").string();
+  const ProcResult r = mpirun(4, {"-i", (d / "in").string(), "-r", res, "--strategy", "threads",
+                                  "--workers", "1000", "--distribution", "dynamic"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: threads: 1000 workers per rank"), std::string::npos) << r.err;
+  const ResultsFile f = read_results(res);
+  const auto& a = f.runs.at(0).attrs;
+  EXPECT_EQ(a.integer("oversubscribed"), 1);
+  EXPECT_EQ(a.integer("total_workers"), 4000);
+  EXPECT_EQ(f.runs[0].images.size(), 2u);
 }
 
 TEST(CliMpi, UsageErrorsEndEveryRankWithTwo) {

@@ -180,3 +180,14 @@ def test_target_and_gil_checks_on_a_handmade_table():
     assert bool(gil.loc["threads", "as_expected"]) is False  # it sped up: no GIL in effect
     assert gil.loc["processes", "value"] == pytest.approx(1 / 0.55)
     assert bool(gil.loc["processes", "as_expected"]) is True
+
+
+def test_machine_text_warns_about_competing_load():
+    runs = pd.DataFrame([{"graybench_version": "0.1.0", "git_revision": "abc",
+                          "build_type": "Release", "compiler": "GNU"}])
+    quiet = bs.machine_text(runs, (0.1, 0.1, 0.1), {"files": 0.01, "memory": 0.02})
+    assert "nproc" in quiet and "files mode 0.01" in quiet and "warning" not in quiet
+    busy = bs.machine_text(runs, None, {"files": 0.0, "memory": 0.9})
+    assert "warning: other processes competed for the CPUs during memory mode" in busy
+    debug = runs.assign(build_type="Debug")
+    assert "not an optimised build" in bs.machine_text(debug, None, None)
