@@ -344,10 +344,11 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
       char line[256];
       std::snprintf(line, sizeof line,
                     "%s  %-10s workers=%-3d ranks=%-3d repeat=%-2d wall=%9.3f s  %9.1f images/s  "
-                    "failed=%lld  gather=%.3f s  save=%.3f s\n",
+                    "failed=%lld  gather=%.3f s  save=%.3f s  rss=%.0f MiB\n",
                     names.front().c_str(), run.attrs.str("strategy").c_str(), spec.workers,
                     comm.size(), spec.repeat, wall, wall > 0 ? files.size() / wall : 0.0,
-                    static_cast<long long>(failed), run.attrs.real("gather_s"), save_s);
+                    static_cast<long long>(failed), run.attrs.real("gather_s"), save_s,
+                    ResourceUsage::now().max_rss_kb / 1024.0);
       out << line << std::flush;
     }
   }
