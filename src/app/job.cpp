@@ -182,7 +182,8 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
 RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& comm,
                   const std::vector<InputFile>& files) {
   const auto t_dist = Clock::now();
-  std::unique_ptr<WorkFeed> feed = make_feed(config.distribution, files, comm, config.chunk);
+  std::unique_ptr<WorkFeed> feed =
+      make_feed(config.distribution, files, comm, config.chunk, config.dynamic_counter);
   const double distribute_s = seconds_between(t_dist, Clock::now());
   // A static share is known now (progress shows it); a dynamic one only at the end.
   std::uint64_t my_share = 0;
@@ -226,9 +227,11 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
     outcome = strategy_info(spec.strategy).run(ctx);
   }
   const auto t_compute = Clock::now();
+  feed->finish();  // rank 0's dispatcher, if any, answers every rank: waiting here is idle time
   comm.barrier();
   const auto t_end = Clock::now();
   const auto finished = std::chrono::system_clock::now();
+  const std::string mechanism = feed->mechanism();
   feed.reset();  // collective for a dynamic feed: frees its MPI window on every rank
   const auto usage1 = ResourceUsage::now();
 
@@ -309,6 +312,7 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   run.attrs.set("gather_s", gather);
   run.attrs.set("total_pixels", static_cast<std::int64_t>(pixels));
   if (gil) run.attrs.set("gil_switches", static_cast<std::int64_t>(gil->switches()));
+  run.attrs.set("distribution_mechanism", mechanism);
   for (const auto& [k, v] : outcome.attrs.items()) run.attrs.set(k, v);
   return run;
 }

@@ -80,7 +80,7 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   ParseResult result;
   Config& c = result.config;
   std::string strategy = "sequential", workers, distribution = "block", mode = "files",
-              omp_schedule = "dynamic,1", ipc = "pipe";
+              omp_schedule = "dynamic,1", ipc = "pipe", dynamic_counter = "auto";
 
   po::options_description desc(
       "Usage: graybench --input PATH [--input PATH ...] [options]\n"
@@ -122,6 +122,8 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
       ("distribution", po::value<std::string>(&distribution)->default_value(distribution)->value_name("POLICY"),
        "how images are spread over MPI ranks: block (contiguous), cyclic (round-robin), size "
        "(largest first to the least-loaded rank), dynamic (chunks on demand)")
+      ("dynamic-counter", po::value<std::string>(&dynamic_counter)->default_value(dynamic_counter)->value_name("HOW"),
+       "dynamic: auto (MPI one-sided atomics, else a dispatcher thread on rank 0), rma or dispatcher")
       ("chunk", po::value<int>(&c.chunk)->default_value(c.chunk)->value_name("N"),
        "images a rank takes per request with --distribution dynamic")
       ("quiet,q", po::bool_switch(&c.quiet), "print nothing but errors");
@@ -215,6 +217,11 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   }
   c.distribution = *d;
   if (c.chunk < 1) throw UsageError("--chunk must be >= 1");
+  const auto counter = parse_counter_kind(dynamic_counter);
+  if (!counter) {
+    throw UsageError("--dynamic-counter: unknown '" + dynamic_counter + "' (auto, rma, dispatcher)");
+  }
+  c.dynamic_counter = *counter;
   if (c.mode == Config::Mode::kMemory && c.distribution == Distribution::kDynamic) {
     throw UsageError(
         "--mode memory needs a static --distribution (block, cyclic or size): a dynamic rank "

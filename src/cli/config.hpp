@@ -31,6 +31,7 @@ struct Config {
   int warmup = 0;
   Distribution distribution = Distribution::kBlock;
   int chunk = 1;  ///< images per request under the dynamic distribution
+  CounterKind dynamic_counter = CounterKind::kAuto;
   bool quiet = false;
   std::string command_line;  ///< the invocation, shell-quoted, for the run metadata
 };

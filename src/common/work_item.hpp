@@ -29,6 +29,11 @@ class WorkFeed {
   virtual ~WorkFeed() = default;
   /// The next items for this rank; empty once the run has no more.
   virtual std::vector<WorkItem> next_batch() = 0;
+  /// Called by the main thread once the strategy returned, before any other MPI call: ends
+  /// whatever the feed runs in the background (rank 0's dispatcher).
+  virtual void finish() {}
+  /// How items are handed out, for the run metadata ("static", "rma", "dispatcher").
+  virtual std::string mechanism() const { return "static"; }
 };
 
 }  // namespace graybench

@@ -33,10 +33,10 @@ void check(int rc, const char* what) {
 }
 
 Environment::Environment(int& argc, char**& argv) {
-  check(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided_), "MPI_Init_thread");
-  if (provided_ < MPI_THREAD_FUNNELED) {
+  check(MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided_), "MPI_Init_thread");
+  if (provided_ < MPI_THREAD_SERIALIZED) {
     MPI_Finalize();
-    throw std::runtime_error("MPI: the library does not provide MPI_THREAD_FUNNELED");
+    throw std::runtime_error("MPI: the library does not provide MPI_THREAD_SERIALIZED");
   }
 }
 
@@ -67,6 +67,13 @@ Comm Comm::world() {
   check(MPI_Comm_dup(MPI_COMM_WORLD, &dup), "MPI_Comm_dup");
   check(MPI_Comm_set_errhandler(dup, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
   return Comm(dup);
+}
+
+Comm Comm::dup() const {
+  MPI_Comm d = MPI_COMM_NULL;
+  check(MPI_Comm_dup(comm_, &d), "MPI_Comm_dup");
+  check(MPI_Comm_set_errhandler(d, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+  return Comm(d);
 }
 
 Comm::Comm(Comm&& o) noexcept

@@ -12,8 +12,9 @@ namespace graybench::mpi {
 /// Throws std::runtime_error naming `what`, the rank and MPI's own message if `rc` is an error.
 void check(int rc, const char* what);
 
-/// Owns MPI initialisation: MPI_Init_thread(FUNNELED), checked, and MPI_Finalize.
-/// Only the main thread calls MPI; worker threads never do.
+/// Owns MPI initialisation: MPI_Init_thread(SERIALIZED), checked, and MPI_Finalize.
+/// Worker threads never call MPI. The main thread does, except while rank 0's dispatcher
+/// thread (dynamic distribution without one-sided atomics) serves requests: never both at once.
 class Environment {
  public:
   Environment(int& argc, char**& argv);
@@ -34,6 +35,8 @@ std::string library_version();
 class Comm {
  public:
   static Comm world();
+  /// A new communicator over the same ranks (owned, MPI_ERRORS_RETURN).
+  Comm dup() const;
   Comm(Comm&& o) noexcept;
   Comm& operator=(Comm&&) = delete;
   Comm(const Comm&) = delete;

@@ -1,6 +1,10 @@
 #include "mpi/distribution.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <thread>
 #include <numeric>
 #include <queue>
 #include <stdexcept>
@@ -103,47 +107,153 @@ WorkItem get_item(WireReader& r) {
   return item;
 }
 
-/// A shared counter in an MPI window on rank 0, advanced with MPI_Fetch_and_op under a
-/// passive-target lock_all epoch: no rank has to serve requests, so rank 0 works like the rest.
-class AtomicCounter {
+/// Where the next chunk starts: one counter shared by all ranks.
+class ChunkCounter {
  public:
-  explicit AtomicCounter(const mpi::Comm& comm) : comm_(comm) {
+  virtual ~ChunkCounter() = default;
+  /// Returns the counter's old value and adds `k`. Main thread only.
+  virtual std::uint64_t fetch_add(std::uint64_t k) = 0;
+  virtual void finish() {}
+  virtual const char* mechanism() const = 0;
+};
+
+/// The counter in an MPI window on rank 0, advanced with MPI_Fetch_and_op in a passive-target
+/// lock_all epoch: nobody serves requests, so rank 0 works like every other rank. Needs an
+/// MPI transport with one-sided atomics (shared memory, UCX); try_create says when there is
+/// none (Open MPI over plain TCP).
+class RmaCounter final : public ChunkCounter {
+ public:
+  static std::unique_ptr<RmaCounter> try_create(const mpi::Comm& comm) {
     const MPI_Aint size = comm.rank() == 0 ? sizeof(std::uint64_t) : 0;
-    mpi::check(MPI_Win_allocate(size, sizeof(std::uint64_t), MPI_INFO_NULL, comm.get(), &base_, &win_),
-               "MPI_Win_allocate");
-    if (comm.rank() == 0) *static_cast<std::uint64_t*>(base_) = 0;
-    comm.barrier();  // the counter is zero before anyone reads it
-    mpi::check(MPI_Win_lock_all(0, win_), "MPI_Win_lock_all");
+    void* base = nullptr;
+    MPI_Win win = MPI_WIN_NULL;
+    const int ok = MPI_Win_allocate(size, sizeof(std::uint64_t), MPI_INFO_NULL, comm.get(), &base,
+                                    &win) == MPI_SUCCESS;
+    int all_ok = 0;
+    mpi::check(MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm.get()), "MPI_Allreduce");
+    if (!all_ok) {
+      if (ok) throw std::runtime_error("MPI_Win_allocate failed on some ranks only");
+      return nullptr;
+    }
+    return std::unique_ptr<RmaCounter>(new RmaCounter(comm, base, win));
   }
-  ~AtomicCounter() {
+  ~RmaCounter() override {
     MPI_Win_unlock_all(win_);
     MPI_Win_free(&win_);
   }
-  AtomicCounter(const AtomicCounter&) = delete;
-  AtomicCounter& operator=(const AtomicCounter&) = delete;
-
-  std::uint64_t fetch_add(std::uint64_t k) {
+  std::uint64_t fetch_add(std::uint64_t k) override {
     std::uint64_t old = 0;
     mpi::check(MPI_Fetch_and_op(&k, &old, MPI_UINT64_T, 0, 0, MPI_SUM, win_), "MPI_Fetch_and_op");
     mpi::check(MPI_Win_flush(0, win_), "MPI_Win_flush");
     return old;
   }
+  const char* mechanism() const override { return "rma"; }
 
  private:
-  const mpi::Comm& comm_;
-  void* base_ = nullptr;
+  RmaCounter(const mpi::Comm& comm, void* base, MPI_Win win) : win_(win) {
+    MPI_Win_set_errhandler(win_, MPI_ERRORS_RETURN);
+    if (comm.rank() == 0) *static_cast<std::uint64_t*>(base) = 0;
+    comm.barrier();  // zero before anyone reads it
+    mpi::check(MPI_Win_lock_all(MPI_MODE_NOCHECK, win_), "MPI_Win_lock_all");
+  }
   MPI_Win win_ = MPI_WIN_NULL;
+};
+
+/// Without one-sided atomics: the counter is a std::atomic on rank 0, whose main thread draws
+/// from it directly while a dispatcher thread answers the other ranks' requests over a private
+/// communicator. The dispatcher polls (MPI_Test, then a short sleep) rather than blocking in
+/// MPI_Recv, which would spin a core away from rank 0's workers. It lives from rank 0's first
+/// draw until every other rank has been told the run is exhausted, and rank 0's main thread
+/// makes no MPI call meanwhile (MPI_THREAD_SERIALIZED).
+class DispatcherCounter final : public ChunkCounter {
+ public:
+  DispatcherCounter(const mpi::Comm& comm, std::uint64_t n_items)
+      : comm_(comm.dup()), n_(n_items) {}
+  ~DispatcherCounter() override {
+    if (thread_.joinable()) thread_.join();
+  }
+
+  std::uint64_t fetch_add(std::uint64_t k) override {
+    if (comm_.rank() == 0) {
+      start_dispatcher();
+      return next_.fetch_add(k);
+    }
+    mpi::check(MPI_Send(&k, 1, MPI_UINT64_T, 0, kRequest, comm_.get()), "MPI_Send(request)");
+    std::uint64_t start = 0;
+    mpi::check(MPI_Recv(&start, 1, MPI_UINT64_T, 0, kReply, comm_.get(), MPI_STATUS_IGNORE),
+               "MPI_Recv(reply)");
+    return start;
+  }
+
+  void finish() override {
+    if (comm_.rank() != 0) return;
+    start_dispatcher();  // rank 0 may have had nothing to draw: the others still need answers
+    thread_.join();
+    if (error_) std::rethrow_exception(error_);
+  }
+  const char* mechanism() const override { return "dispatcher"; }
+
+ private:
+  static constexpr int kRequest = 1;
+  static constexpr int kReply = 2;
+
+  void start_dispatcher() {
+    if (started_) return;
+    started_ = true;
+    thread_ = std::thread([this] {
+      try {
+        serve();
+      } catch (...) {
+        error_ = std::current_exception();
+      }
+    });
+  }
+
+  void serve() {
+    int open = comm_.size() - 1;  // ranks not yet told that the run is exhausted
+    while (open > 0) {
+      std::uint64_t k = 0;
+      MPI_Request req = MPI_REQUEST_NULL;
+      MPI_Status status;
+      mpi::check(MPI_Irecv(&k, 1, MPI_UINT64_T, MPI_ANY_SOURCE, kRequest, comm_.get(), &req),
+                 "MPI_Irecv(request)");
+      for (int done = 0;;) {
+        mpi::check(MPI_Test(&req, &done, &status), "MPI_Test");
+        if (done) break;
+        std::this_thread::sleep_for(std::chrono::microseconds(20));
+      }
+      const std::uint64_t start = next_.fetch_add(k);
+      mpi::check(MPI_Send(&start, 1, MPI_UINT64_T, status.MPI_SOURCE, kReply, comm_.get()),
+                 "MPI_Send(reply)");
+      if (start >= n_) --open;
+    }
+  }
+
+  mpi::Comm comm_;
+  std::uint64_t n_;
+  std::atomic<std::uint64_t> next_{0};
+  bool started_ = false;
+  std::thread thread_;
+  std::exception_ptr error_;
 };
 
 class DynamicFeed final : public WorkFeed {
  public:
-  DynamicFeed(std::vector<InputFile> files, const mpi::Comm& comm, int chunk)
-      : files_(std::move(files)), counter_(comm), chunk_(static_cast<std::uint64_t>(chunk)) {}
+  DynamicFeed(std::vector<InputFile> files, const mpi::Comm& comm, int chunk, CounterKind kind)
+      : files_(std::move(files)), chunk_(static_cast<std::uint64_t>(chunk)) {
+    if (kind != CounterKind::kDispatcher) counter_ = RmaCounter::try_create(comm);
+    if (!counter_ && kind == CounterKind::kRma) {
+      throw std::runtime_error(
+          "--dynamic-counter rma: this MPI cannot allocate a one-sided window here (no RMA "
+          "atomics on this transport); use auto or dispatcher");
+    }
+    if (!counter_) counter_ = std::make_unique<DispatcherCounter>(comm, files_.size());
+  }
 
   std::vector<WorkItem> next_batch() override {
     std::vector<WorkItem> batch;
     if (exhausted_) return batch;
-    const std::uint64_t start = counter_.fetch_add(chunk_);
+    const std::uint64_t start = counter_->fetch_add(chunk_);
     if (start >= files_.size()) {
       exhausted_ = true;
       return batch;
@@ -157,10 +267,12 @@ class DynamicFeed final : public WorkFeed {
     }
     return batch;
   }
+  void finish() override { counter_->finish(); }
+  std::string mechanism() const override { return counter_->mechanism(); }
 
  private:
   std::vector<InputFile> files_;
-  AtomicCounter counter_;
+  std::unique_ptr<ChunkCounter> counter_;
   std::uint64_t chunk_;
   bool exhausted_ = false;
 };
@@ -186,8 +298,15 @@ std::vector<WorkItem> distribute_static(Distribution policy, const std::vector<I
   return items;
 }
 
+std::optional<CounterKind> parse_counter_kind(std::string_view name) {
+  if (name == "auto") return CounterKind::kAuto;
+  if (name == "rma") return CounterKind::kRma;
+  if (name == "dispatcher") return CounterKind::kDispatcher;
+  return std::nullopt;
+}
+
 std::unique_ptr<WorkFeed> make_feed(Distribution policy, const std::vector<InputFile>& files,
-                                    const mpi::Comm& comm, int chunk) {
+                                    const mpi::Comm& comm, int chunk, CounterKind kind) {
   if (policy != Distribution::kDynamic) {
     return std::make_unique<StaticFeed>(distribute_static(policy, files, comm));
   }
@@ -202,7 +321,7 @@ std::unique_ptr<WorkFeed> make_feed(Distribution policy, const std::vector<Input
   WireReader r(bytes);
   std::vector<InputFile> all(r.get<std::uint64_t>());
   for (auto& f : all) f = get_item(r).file;
-  return std::make_unique<DynamicFeed>(std::move(all), comm, chunk);
+  return std::make_unique<DynamicFeed>(std::move(all), comm, chunk, kind);
 }
 
 }  // namespace graybench

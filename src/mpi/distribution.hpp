@@ -38,12 +38,18 @@ std::vector<std::uint64_t> work_estimates(const std::vector<InputFile>& files);
 std::vector<WorkItem> distribute_static(Distribution policy, const std::vector<InputFile>& files,
                                         const mpi::Comm& comm);
 
+/// How kDynamic shares its counter (--dynamic-counter): auto tries an MPI one-sided window and
+/// falls back to a dispatcher thread on rank 0 when the transport has no RMA atomics.
+enum class CounterKind { kAuto, kRma, kDispatcher };
+std::optional<CounterKind> parse_counter_kind(std::string_view name);
+
 /// Collective: makes this rank's feed for one run under any policy. For static policies the feed
 /// holds this rank's items; for kDynamic every rank receives the list (MPI_Bcast) and draws
-/// `chunk` items at a time from a shared counter. Must be destroyed collectively (it may own an
-/// MPI window), before the next collective on `comm` that depends on it.
+/// `chunk` items at a time from a shared counter. Call finish() on every rank once its strategy
+/// is done, then destroy it collectively (it may own an MPI window and communicator).
 std::unique_ptr<WorkFeed> make_feed(Distribution policy, const std::vector<InputFile>& files,
-                                    const mpi::Comm& comm, int chunk);
+                                    const mpi::Comm& comm, int chunk,
+                                    CounterKind kind = CounterKind::kAuto);
 
 /// A feed that hands over a fixed list in one batch.
 class StaticFeed final : public WorkFeed {

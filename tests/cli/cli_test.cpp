@@ -274,17 +274,22 @@ TEST(CliMpi, EveryPolicyAndRankCountGivesTheSameChecksums) {
   TempDir d;
   make_set(d / "in", 7);
   std::map<std::uint64_t, std::uint64_t> reference;
-  for (const char* policy : {"block", "cyclic", "size", "dynamic"}) {
+  for (const std::string variant : {"block", "cyclic", "size", "dynamic", "dynamic:dispatcher"}) {
+    const std::string policy = variant.substr(0, variant.find(':'));
+    const std::string counter = variant.find(':') == std::string::npos ? "auto" : variant.substr(variant.find(':') + 1);
     for (int np : {1, 2, 3, 4}) {
-      SCOPED_TRACE(std::string(policy) + " np=" + std::to_string(np));
-      const auto res = (d / (std::string(policy) + std::to_string(np) + ".h5")).string();
+      SCOPED_TRACE(variant + " np=" + std::to_string(np));
+      const auto res = (d / (policy + counter + std::to_string(np) + ".h5")).string();
       const ProcResult r = mpirun(np, {"-i", (d / "in").string(), "-r", res, "-q", "--distribution",
-                                       policy, "--strategy", "all", "--workers", "2"});
+                                       policy, "--dynamic-counter", counter, "--strategy", "all",
+                                       "--workers", "2", "--chunk", "2"});
       ASSERT_EQ(r.code, 0) << r.err;
       const ResultsFile f = read_results(res);
       ASSERT_EQ(f.runs.size(), 5u);
       for (const auto& run : f.runs) {
         EXPECT_EQ(run.attrs.str("distribution"), policy);
+        if (counter == "dispatcher") EXPECT_EQ(run.attrs.str("distribution_mechanism"), "dispatcher");
+        if (policy != "dynamic") EXPECT_EQ(run.attrs.str("distribution_mechanism"), "static");
         EXPECT_EQ(run.attrs.integer("ranks"), np);
         ASSERT_EQ(run.ranks.size(), static_cast<std::size_t>(np));
         std::uint64_t total = 0;
@@ -296,7 +301,7 @@ TEST(CliMpi, EveryPolicyAndRankCountGivesTheSameChecksums) {
         EXPECT_EQ(total, 7u);
         std::set<int> ranks_seen;
         for (const auto& img : run.images) ranks_seen.insert(img.rank);
-        if (std::string(policy) != "dynamic") {
+        if (policy != "dynamic") {
           EXPECT_EQ(ranks_seen.size(), static_cast<std::size_t>(std::min(np, 7)));
         }
         const auto sums = checksums(run);

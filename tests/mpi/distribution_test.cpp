@@ -60,11 +60,13 @@ struct Case {
   Distribution policy;
   std::size_t n;
   int chunk;
+  CounterKind counter = CounterKind::kAuto;
 };
 
 std::string case_name(const ::testing::TestParamInfo<Case>& p) {
   return std::string(to_string(p.param.policy)) + "_n" + std::to_string(p.param.n) + "_c" +
-         std::to_string(p.param.chunk);
+         std::to_string(p.param.chunk) +
+         (p.param.counter == CounterKind::kDispatcher ? "_dispatcher" : "");
 }
 
 class EveryPolicy : public ::testing::TestWithParam<Case> {};
@@ -73,11 +75,12 @@ class EveryPolicy : public ::testing::TestWithParam<Case> {};
 // one, fewer than ranks, and many.
 TEST_P(EveryPolicy, DeliversEveryImageExactlyOnce) {
   const auto comm = mpi::Comm::world();
-  const auto& [policy, n, chunk] = GetParam();
+  const auto& [policy, n, chunk, counter] = GetParam();
   const auto files = comm.rank() == 0 ? fake_inputs(n) : std::vector<InputFile>{};
   std::vector<std::uint64_t> mine;
   {
-    auto feed = make_feed(policy, files, comm, chunk);
+    auto feed = make_feed(policy, files, comm, chunk, counter);
+    if (counter == CounterKind::kDispatcher) EXPECT_EQ(feed->mechanism(), "dispatcher");
     for (auto batch = feed->next_batch(); !batch.empty(); batch = feed->next_batch()) {
       if (policy == Distribution::kDynamic) EXPECT_LE(batch.size(), static_cast<std::size_t>(chunk));
       for (const auto& it : batch) {
@@ -87,6 +90,7 @@ TEST_P(EveryPolicy, DeliversEveryImageExactlyOnce) {
       }
     }
     EXPECT_TRUE(feed->next_batch().empty());
+    feed->finish();
     comm.barrier();  // every rank has drained before the window goes
   }
   if (policy == Distribution::kBlock || policy == Distribution::kCyclic) {
@@ -108,21 +112,26 @@ std::vector<Case> cases() {
     for (std::size_t n : {0, 1, 2, 3, 5, 64, 1001}) v.push_back({p, n, 1});
   }
   for (int chunk : {3, 16, 5000}) v.push_back({Distribution::kDynamic, 1001, chunk});
+  // The fallback for transports without one-sided atomics, forced.
+  for (std::size_t n : {0, 1, 3, 1001}) v.push_back({Distribution::kDynamic, n, 2, CounterKind::kDispatcher});
   return v;
 }
 
 INSTANTIATE_TEST_SUITE_P(Policies, EveryPolicy, ::testing::ValuesIn(cases()), case_name);
 
-TEST(Dynamic, EveryRankDrawsUnderContention) {
+class Counters : public ::testing::TestWithParam<CounterKind> {};
+
+TEST_P(Counters, EveryRankDrawsUnderContention) {
   // Many small chunks: ranks race on the counter; no index is lost or duplicated, and (with
-  // more items than ranks) rank 0 gets work too, since the counter needs no server.
+  // more items than ranks) rank 0 gets work too, whichever mechanism serves the counter.
   const auto comm = mpi::Comm::world();
   const std::size_t n = 4000;
   const auto files = comm.rank() == 0 ? fake_inputs(n) : std::vector<InputFile>{};
   std::vector<std::uint64_t> mine;
   {
-    auto feed = make_feed(Distribution::kDynamic, files, comm, 1);
+    auto feed = make_feed(Distribution::kDynamic, files, comm, 1, GetParam());
     for (auto b = feed->next_batch(); !b.empty(); b = feed->next_batch()) mine.push_back(b[0].index);
+    feed->finish();
     comm.barrier();
   }
   EXPECT_TRUE(std::is_sorted(mine.begin(), mine.end()));  // a counter only goes up
@@ -134,6 +143,8 @@ TEST(Dynamic, EveryRankDrawsUnderContention) {
     EXPECT_EQ(idx.size(), n);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Dynamic, Counters, ::testing::Values(CounterKind::kAuto, CounterKind::kDispatcher));
 
 TEST(SizePolicy, ReadsPixelsFromHeadersOnRankZero) {
   const auto comm = mpi::Comm::world();
