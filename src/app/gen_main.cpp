@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (output.empty()) throw UsageError("missing --output DIR (see --help)");
-    if (o.jpeg_quality < 1 || o.jpeg_quality > 100) throw UsageError("--jpeg-quality must be 1-100");
+    if (o.jpeg_quality < 1 || o.jpeg_quality > 100)
+      throw UsageError("--jpeg-quality must be 1-100");
     o.sizes = parse_gen_sizes(sizes);
     o.formats = parse_gen_formats(formats);
     o.modes = parse_gen_modes(modes);

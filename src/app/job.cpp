@@ -1,21 +1,21 @@
 #include "app/job.hpp"
 
+#include <hdf5.h>
 #include <algorithm>
 #include <climits>
+#include <cstdio>
 #include <iostream>
 #include <map>
 #include <set>
-#include <cstdio>
-#include <hdf5.h>
 
+#include "app/progress.hpp"
 #include "common/posix.hpp"
 #include "common/wire.hpp"
-#include "app/progress.hpp"
-#include "strategies/gil.hpp"
 #include "h5/results.hpp"
 #include "io/file.hpp"
 #include "io/listing.hpp"
 #include "mpi/distribution.hpp"
+#include "strategies/gil.hpp"
 #include "timing/build_info.hpp"
 #include "timing/metadata.hpp"
 
@@ -66,8 +66,10 @@ std::vector<RunSpec> plan_sweep(const Config& config) {
     for (int w : workers) {
       if (std::find(done.begin(), done.end(), w) != done.end()) continue;
       done.push_back(w);
-      for (int k = 0; k < config.warmup; ++k) plan.push_back({s, w, k, true});
-      for (int k = 0; k < config.repeat; ++k) plan.push_back({s, w, k, false});
+      for (int k = 0; k < config.warmup; ++k)
+        plan.push_back({s, w, k, true});
+      for (int k = 0; k < config.repeat; ++k)
+        plan.push_back({s, w, k, false});
     }
   }
   return plan;
@@ -75,9 +77,9 @@ std::vector<RunSpec> plan_sweep(const Config& config) {
 
 /// Where the ranks run: enough to tell when workers outnumber the CPUs they may use.
 struct Placement {
-  int min_rank_cpus = 1;        ///< smallest CPU affinity set of any rank
-  int max_ranks_per_node = 1;   ///< most ranks sharing one host
-  int node_cpus = 1;            ///< online CPUs of that busiest host
+  int min_rank_cpus = 1;       ///< smallest CPU affinity set of any rank
+  int max_ranks_per_node = 1;  ///< most ranks sharing one host
+  int node_cpus = 1;           ///< online CPUs of that busiest host
   std::string busiest_host;
 };
 
@@ -119,7 +121,8 @@ std::string oversubscription(const Placement& p, int workers) {
     return std::to_string(workers) + " workers per rank but a rank may use only " +
            std::to_string(p.min_rank_cpus) +
            " CPU(s) (its affinity): workers share cores; with mpirun try --bind-to none or "
-           "--map-by slot:PE=" + std::to_string(workers);
+           "--map-by slot:PE=" +
+           std::to_string(workers);
   }
   if (p.max_ranks_per_node * workers > p.node_cpus) {
     return std::to_string(p.max_ranks_per_node) + " ranks x " + std::to_string(workers) +
@@ -137,10 +140,12 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   std::sort(unique_hosts.begin(), unique_hosts.end());
   unique_hosts.erase(std::unique(unique_hosts.begin(), unique_hosts.end()), unique_hosts.end());
   std::string host_list;
-  for (const auto& h : unique_hosts) host_list += (host_list.empty() ? "" : ",") + h;
+  for (const auto& h : unique_hosts)
+    host_list += (host_list.empty() ? "" : ",") + h;
 
   std::uint64_t total_bytes = 0;
-  for (const auto& f : files) total_bytes += f.size;
+  for (const auto& f : files)
+    total_bytes += f.size;
   unsigned major = 0, minor = 0, release = 0;
   H5get_libversion(&major, &minor, &release);
 
@@ -156,8 +161,8 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   a.set("compiler_flags", std::string(compiler_flags()));
   a.set("build_type", std::string(build_type()));
   a.set("mpi_library", mpi::library_version());
-  a.set("hdf5_version", std::to_string(major) + "." + std::to_string(minor) + "." +
-                            std::to_string(release));
+  a.set("hdf5_version",
+        std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(release));
   a.set("cpu_model", cpu_model());
   a.set("cpus_online", std::int64_t{online_cpus()});
   a.set("cores_physical", std::int64_t{physical_cores()});
@@ -170,8 +175,10 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   a.set("gil_interval_s", config.gil_interval_ms / 1000.0);
   a.set("ipc", std::string(to_string(config.ipc)));
   a.set("omp_schedule", to_string(config.omp));
-  for (const auto& [name, value] : environment_with_prefix("OMP_")) a.set("env_" + name, value);
-  for (const auto& [name, value] : environment_with_prefix("SLURM_")) a.set("env_" + name, value);
+  for (const auto& [name, value] : environment_with_prefix("OMP_"))
+    a.set("env_" + name, value);
+  for (const auto& [name, value] : environment_with_prefix("SLURM_"))
+    a.set("env_" + name, value);
   a.set("output_dir", config.output_dir.value_or(""));
   a.set("input_fingerprint", fingerprint(files));
   a.set("total_bytes_in", static_cast<std::int64_t>(total_bytes));
@@ -190,7 +197,8 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   if (auto* share = dynamic_cast<StaticFeed*>(feed.get())) {
     my_share = share->items().size();
     if (config.mode == Config::Mode::kMemory) {
-      for (auto& item : share->items()) preload(item);
+      for (auto& item : share->items())
+        preload(item);
     }
   }
 
@@ -198,8 +206,8 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   ctx.workers = spec.workers;
   ctx.work.output_dir = config.output_dir.value_or("");
   ctx.work.kernel_repeat = config.kernel_repeat;
-  const auto gil_interval = std::chrono::nanoseconds(
-      static_cast<std::int64_t>(config.gil_interval_ms * 1e6));
+  const auto gil_interval =
+      std::chrono::nanoseconds(static_cast<std::int64_t>(config.gil_interval_ms * 1e6));
   std::unique_ptr<Gil> gil;
   if (config.gil) {
     gil = std::make_unique<Gil>(gil_interval);
@@ -221,8 +229,9 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   ctx.origin = Clock::now();
   StrategyOutcome outcome;
   {
-    Progress progress(show_progress, std::string(strategy_info(spec.strategy).name) + " w=" +
-                                         std::to_string(spec.workers) + " #" + std::to_string(spec.repeat),
+    Progress progress(show_progress,
+                      std::string(strategy_info(spec.strategy).name) +
+                          " w=" + std::to_string(spec.workers) + " #" + std::to_string(spec.repeat),
                       &done, my_share, ctx.origin);
     outcome = strategy_info(spec.strategy).run(ctx);
   }
@@ -259,7 +268,8 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   const auto t_gather = Clock::now();
   WireWriter w;
   w.put<std::uint64_t>(outcome.records.size());
-  for (const auto& r : outcome.records) put(w, r);
+  for (const auto& r : outcome.records)
+    put(w, r);
   auto parts = comm.gather(w.buffer(), 0);
   rank.gather_s = seconds_between(t_gather, Clock::now());
   WireWriter rw;
@@ -272,7 +282,8 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   for (const auto& p : parts) {
     WireReader r(p);
     const auto n = r.get<std::uint64_t>();
-    for (std::uint64_t k = 0; k < n; ++k) get(r, run.images.emplace_back());
+    for (std::uint64_t k = 0; k < n; ++k)
+      get(r, run.images.emplace_back());
   }
   std::stable_sort(run.images.begin(), run.images.end(),
                    [](const ImageRecord& a, const ImageRecord& b) { return a.image < b.image; });
@@ -313,7 +324,8 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   run.attrs.set("total_pixels", static_cast<std::int64_t>(pixels));
   if (gil) run.attrs.set("gil_switches", static_cast<std::int64_t>(gil->switches()));
   run.attrs.set("distribution_mechanism", mechanism);
-  for (const auto& [k, v] : outcome.attrs.items()) run.attrs.set(k, v);
+  for (const auto& [k, v] : outcome.attrs.items())
+    run.attrs.set(k, v);
   return run;
 }
 
@@ -329,14 +341,16 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
   for (const RunSpec& spec : plan_sweep(config)) {
     RunResult run = execute(spec, config, comm, files);
     if (comm.rank() != 0 || spec.warmup) continue;
-    for (const auto& [k, v] : common.items()) run.attrs.set(k, v);
+    for (const auto& [k, v] : common.items())
+      run.attrs.set(k, v);
     const int effective = strategy_info(spec.strategy).parallel ? spec.workers : 1;
     run.attrs.set("total_workers", std::int64_t{effective} * comm.size());
     const std::string over = oversubscription(where, effective);
     run.attrs.set("oversubscribed", std::int64_t{over.empty() ? 0 : 1});
     run.attrs.set("oversubscription", over);
     if (!over.empty() && !config.quiet && warned.insert({spec.strategy, spec.workers}).second) {
-      std::cerr << "graybench: warning: " << strategy_info(spec.strategy).name << ": " << over << "\n";
+      std::cerr << "graybench: warning: " << strategy_info(spec.strategy).name << ": " << over
+                << "\n";
     }
     const auto t_save = Clock::now();
     const auto names = append_runs(config.results, files, {run});

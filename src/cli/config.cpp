@@ -20,7 +20,8 @@ std::vector<std::string> split_list(const std::string& csv, const char* option) 
   std::stringstream ss(csv);
   std::string item;
   while (std::getline(ss, item, ',')) {
-    if (item.empty()) throw UsageError(std::string("--") + option + ": empty item in '" + csv + "'");
+    if (item.empty())
+      throw UsageError(std::string("--") + option + ": empty item in '" + csv + "'");
     out.push_back(item);
   }
   if (out.empty()) throw UsageError(std::string("--") + option + ": empty list");
@@ -39,15 +40,16 @@ int parse_int(const std::string& s, const char* option, int min) {
     throw UsageError(std::string("--") + option + ": '" + s + "' is not an integer");
   }
   if (v < min) {
-    throw UsageError(std::string("--") + option + ": must be >= " + std::to_string(min) +
-                     ", got " + s);
+    throw UsageError(std::string("--") + option + ": must be >= " + std::to_string(min) + ", got " +
+                     s);
   }
   return v;
 }
 
 std::string strategy_names() {
   std::string names;
-  for (const auto& info : strategy_table()) names += (names.empty() ? "" : ", ") + std::string(info.name);
+  for (const auto& info : strategy_table())
+    names += (names.empty() ? "" : ", ") + std::string(info.name);
   return names;
 }
 
@@ -57,14 +59,15 @@ std::string shell_join(const std::vector<std::string>& args) {
   std::string out;
   for (const auto& a : args) {
     if (!out.empty()) out += ' ';
-    const bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"
-                                                        "OPQRSTUVWXYZ0123456789-_./=:,+@%") ==
-                                         std::string::npos;
+    const bool plain = !a.empty() && a.find_first_not_of(
+                                         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN"
+                                         "OPQRSTUVWXYZ0123456789-_./=:,+@%") == std::string::npos;
     if (plain) {
       out += a;
     } else {
       out += '\'';
-      for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      for (char c : a)
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
       out += '\'';
     }
   }
@@ -165,11 +168,14 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   c.strategies.clear();
   for (const auto& name : split_list(strategy, "strategy")) {
     if (name == "all") {
-      for (const auto& info : strategy_table()) c.strategies.push_back(info.id);
+      for (const auto& info : strategy_table())
+        c.strategies.push_back(info.id);
       continue;
     }
     const auto s = parse_strategy(name);
-    if (!s) throw UsageError("--strategy: unknown strategy '" + name + "' (" + strategy_names() + ", all)");
+    if (!s)
+      throw UsageError("--strategy: unknown strategy '" + name + "' (" + strategy_names() +
+                       ", all)");
     c.strategies.push_back(*s);
   }
   if (!vm.count("workers")) {
@@ -187,7 +193,8 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
     c.workers_source = "command line";
   }
   c.workers.clear();
-  for (const auto& w : split_list(workers, "workers")) c.workers.push_back(parse_int(w, "workers", 1));
+  for (const auto& w : split_list(workers, "workers"))
+    c.workers.push_back(parse_int(w, "workers", 1));
 
   if (mode == "files") {
     c.mode = Config::Mode::kFiles;
@@ -219,7 +226,8 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   if (c.chunk < 1) throw UsageError("--chunk must be >= 1");
   const auto counter = parse_counter_kind(dynamic_counter);
   if (!counter) {
-    throw UsageError("--dynamic-counter: unknown '" + dynamic_counter + "' (auto, rma, dispatcher)");
+    throw UsageError("--dynamic-counter: unknown '" + dynamic_counter +
+                     "' (auto, rma, dispatcher)");
   }
   c.dynamic_counter = *counter;
   if (c.mode == Config::Mode::kMemory && c.distribution == Distribution::kDynamic) {

@@ -23,13 +23,13 @@ class UsageError : public std::runtime_error {
 /// Per-image outcome stored in the `status` field of /runs/<run>/images (docs/schema.md).
 enum class ImageStatus : std::int32_t {
   kOk = 0,
-  kReadError = 1,     ///< the file could not be opened or read
-  kDecodeError = 2,   ///< not a decodable image (corrupt, truncated, unsupported variant)
-  kEncodeError = 3,   ///< the grayscale PNG could not be encoded
-  kWriteError = 4,    ///< the output file could not be written
-  kWorkerLost = 5,    ///< the worker process handling it died
-  kNotProcessed = 6,  ///< the run ended (interrupted) before the image was processed
-  kInternalError = 7, ///< an unexpected exception while processing the image
+  kReadError = 1,      ///< the file could not be opened or read
+  kDecodeError = 2,    ///< not a decodable image (corrupt, truncated, unsupported variant)
+  kEncodeError = 3,    ///< the grayscale PNG could not be encoded
+  kWriteError = 4,     ///< the output file could not be written
+  kWorkerLost = 5,     ///< the worker process handling it died
+  kNotProcessed = 6,   ///< the run ended (interrupted) before the image was processed
+  kInternalError = 7,  ///< an unexpected exception while processing the image
 };
 
 /// Short name of a status ("ok", "read_error", ...).
@@ -38,7 +38,8 @@ const char* to_string(ImageStatus status);
 /// A failure of one image: becomes a row with a status and message, never fatal.
 class ImageError : public std::runtime_error {
  public:
-  ImageError(ImageStatus status, const std::string& what) : std::runtime_error(what), status_(status) {}
+  ImageError(ImageStatus status, const std::string& what)
+      : std::runtime_error(what), status_(status) {}
   ImageStatus status() const { return status_; }
 
  private:

@@ -15,7 +15,7 @@ namespace graybench {
 struct WorkItem {
   std::uint64_t index = 0;
   InputFile file;
-  std::optional<Image> decoded;  ///< memory mode: the decoded image
+  std::optional<Image> decoded;     ///< memory mode: the decoded image
   std::int32_t preload_status = 0;  ///< memory mode: ImageStatus of a failed read/decode
   std::string preload_error;
   double available_s = 0;  ///< when it became available to workers (seconds since run start)

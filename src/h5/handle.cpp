@@ -27,7 +27,9 @@ ErrorSilencer::ErrorSilencer() {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
 }
 
-ErrorSilencer::~ErrorSilencer() { H5Eset_auto2(H5E_DEFAULT, func_, data_); }
+ErrorSilencer::~ErrorSilencer() {
+  H5Eset_auto2(H5E_DEFAULT, func_, data_);
+}
 
 Handle vlen_string_type() {
   Handle t(H5Tcopy(H5T_C_S1), "H5Tcopy");

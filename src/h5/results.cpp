@@ -175,7 +175,9 @@ void reclaim(hid_t mem_type, std::vector<Row>& rows) {
 #endif
 }
 
-std::string cstr(const char* s) { return s ? s : ""; }
+std::string cstr(const char* s) {
+  return s ? s : "";
+}
 
 void write_attr(hid_t obj, const std::string& name, const AttrValue& value) {
   Handle space(H5Screate(H5S_SCALAR), "H5Screate");
@@ -233,7 +235,9 @@ Attributes read_attrs(hid_t obj) {
   return attrs;
 }
 
-bool link_exists(hid_t loc, const char* path) { return H5Lexists(loc, path, H5P_DEFAULT) > 0; }
+bool link_exists(hid_t loc, const char* path) {
+  return H5Lexists(loc, path, H5P_DEFAULT) > 0;
+}
 
 #if H5_VERSION_GE(1, 12, 0)
 using LinkInfo = H5L_info2_t;
@@ -279,7 +283,8 @@ std::string write_inputs(hid_t file, const std::vector<InputFile>& inputs) {
   if (!link_exists(file, path.c_str())) {
     std::vector<InputRow> rows;
     rows.reserve(inputs.size());
-    for (const auto& f : inputs) rows.push_back({f.path.c_str(), f.size});
+    for (const auto& f : inputs)
+      rows.push_back({f.path.c_str(), f.size});
     Handle type = input_type();
     Handle g(H5Gopen2(file, "/input_sets", H5P_DEFAULT), "input_sets");
     write_table(g, fp.c_str(), type, rows);
@@ -296,16 +301,18 @@ std::string write_inputs(hid_t file, const std::vector<InputFile>& inputs) {
 void write_run(hid_t runs, const std::string& name, const RunResult& run,
                const std::string& inputs_path) {
   Handle g(H5Gcreate2(runs, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), name.c_str());
-  for (const auto& [k, v] : run.attrs.items()) write_attr(g, k, v);
+  for (const auto& [k, v] : run.attrs.items())
+    write_attr(g, k, v);
   write_attr(g, "inputs", inputs_path);
 
   std::vector<ImageRow> images;
   images.reserve(run.images.size());
   for (const auto& r : run.images) {
-    images.push_back({r.image, r.path.c_str(), r.rank, r.worker, r.repeat, r.width, r.height,
-                      r.channels, r.bit_depth, r.bytes_in, r.bytes_out, r.status, r.error.c_str(),
-                      r.checksum, r.t_start, r.t_end, r.read_s, r.decode_s, r.convert_s,
-                      r.encode_s, r.write_s, r.queue_wait_s, r.ipc_s, r.ipc_bytes});
+    images.push_back({r.image,     r.path.c_str(), r.rank,          r.worker,    r.repeat,
+                      r.width,     r.height,       r.channels,      r.bit_depth, r.bytes_in,
+                      r.bytes_out, r.status,       r.error.c_str(), r.checksum,  r.t_start,
+                      r.t_end,     r.read_s,       r.decode_s,      r.convert_s, r.encode_s,
+                      r.write_s,   r.queue_wait_s, r.ipc_s,         r.ipc_bytes});
   }
   Handle itype = image_type();
   write_table(g, "images", itype, images);
@@ -346,8 +353,8 @@ void check_results_target(const std::string& path) {
     Handle file(f, "H5Fopen");
     const std::string schema = schema_of(file);
     if (schema.rfind("graybench/", 0) != 0) {
-      throw UsageError("--results " + path + " is not a graybench results file (schema '" +
-                       schema + "')");
+      throw UsageError("--results " + path + " is not a graybench results file (schema '" + schema +
+                       "')");
     }
     if (schema != kSchema) {
       throw UsageError("--results " + path + " has schema " + schema + ", this build writes " +
@@ -355,7 +362,8 @@ void check_results_target(const std::string& path) {
     }
   }
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  if (!fs::is_directory(dir, ec)) throw UsageError("--results directory does not exist: " + dir.string());
+  if (!fs::is_directory(dir, ec))
+    throw UsageError("--results directory does not exist: " + dir.string());
   if (::access(dir.c_str(), W_OK) != 0) {
     throw UsageError("--results directory is not writable: " + dir.string());
   }
@@ -375,9 +383,9 @@ std::vector<std::string> append_runs(const std::string& path, const std::vector<
     if (existed) fs::copy_file(target, tmp, fs::copy_options::overwrite_existing);
     {
       Handle fapl(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate");
-      Handle file = existed
-                        ? Handle(H5Fopen(tmp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), path.c_str())
-                        : Handle(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl), path.c_str());
+      Handle file =
+          existed ? Handle(H5Fopen(tmp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), path.c_str())
+                  : Handle(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl), path.c_str());
       if (existed) {
         const std::string schema = schema_of(file);
         if (schema != kSchema) {
@@ -426,7 +434,8 @@ ResultsFile read_results(const std::string& path) {
     if (link_exists(file, "/inputs")) {
       Handle type = input_type();
       auto rows = read_table<InputRow>(file, "/inputs", type);
-      for (const auto& r : rows) out.inputs.push_back({cstr(r.path), r.size, ""});
+      for (const auto& r : rows)
+        out.inputs.push_back({cstr(r.path), r.size, ""});
       reclaim(type, rows);
     }
     Handle runs(H5Gopen2(file, "/runs", H5P_DEFAULT), "/runs");
@@ -439,11 +448,11 @@ ResultsFile read_results(const std::string& path) {
       run.attrs = read_attrs(g);
       auto images = read_table<ImageRow>(g, "images", itype);
       for (const auto& r : images) {
-        run.images.push_back({r.image, cstr(r.path), r.rank, r.worker, r.repeat, r.width,
-                              r.height, r.channels, r.bit_depth, r.bytes_in, r.bytes_out, r.status,
-                              cstr(r.error), r.checksum, r.t_start, r.t_end, r.read_s, r.decode_s,
-                              r.convert_s, r.encode_s, r.write_s, r.queue_wait_s, r.ipc_s,
-                              r.ipc_bytes});
+        run.images.push_back({r.image,     cstr(r.path),   r.rank,        r.worker,    r.repeat,
+                              r.width,     r.height,       r.channels,    r.bit_depth, r.bytes_in,
+                              r.bytes_out, r.status,       cstr(r.error), r.checksum,  r.t_start,
+                              r.t_end,     r.read_s,       r.decode_s,    r.convert_s, r.encode_s,
+                              r.write_s,   r.queue_wait_s, r.ipc_s,       r.ipc_bytes});
       }
       reclaim(itype, images);
       auto ranks = read_table<RankRow>(g, "ranks", rtype);

@@ -46,9 +46,9 @@ void append_to_vector(void* context, void* data, int size) {
 void check_dims(int width, int height, int channels, std::size_t bytes, std::size_t sample_size) {
   if (width <= 0 || height <= 0 || channels < 1 || channels > 4 ||
       bytes != static_cast<std::size_t>(width) * height * channels * sample_size) {
-    throw ImageError(ImageStatus::kEncodeError,
-                     "encode: bad dimensions " + std::to_string(width) + "x" +
-                         std::to_string(height) + "x" + std::to_string(channels));
+    throw ImageError(ImageStatus::kEncodeError, "encode: bad dimensions " + std::to_string(width) +
+                                                    "x" + std::to_string(height) + "x" +
+                                                    std::to_string(channels));
   }
 }
 
@@ -57,18 +57,21 @@ std::uint32_t crc32(const std::uint8_t* p, std::size_t n, std::uint32_t crc = 0)
     std::array<std::uint32_t, 256> t{};
     for (std::uint32_t i = 0; i < 256; ++i) {
       std::uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      for (int k = 0; k < 8; ++k)
+        c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
       t[i] = c;
     }
     return t;
   }();
   crc = ~crc;
-  for (std::size_t i = 0; i < n; ++i) crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
+  for (std::size_t i = 0; i < n; ++i)
+    crc = table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
   return ~crc;
 }
 
 void put_be32(std::vector<std::uint8_t>& out, std::uint32_t v) {
-  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(v >> s));
+  for (int s = 24; s >= 0; s -= 8)
+    out.push_back(static_cast<std::uint8_t>(v >> s));
 }
 
 void put_chunk(std::vector<std::uint8_t>& out, const char* type, const std::uint8_t* data,

@@ -45,16 +45,22 @@ std::vector<std::string> split_csv(const std::string& csv) {
 int channels_of(GenMode m) {
   switch (m) {
     case GenMode::kGray:
-    case GenMode::kGray16: return 1;
-    case GenMode::kGrayAlpha: return 2;
+    case GenMode::kGray16:
+      return 1;
+    case GenMode::kGrayAlpha:
+      return 2;
     case GenMode::kRgb:
-    case GenMode::kRgb16: return 3;
-    case GenMode::kRgba: return 4;
+    case GenMode::kRgb16:
+      return 3;
+    case GenMode::kRgba:
+      return 4;
   }
   return 3;
 }
 
-bool is16(GenMode m) { return m == GenMode::kRgb16 || m == GenMode::kGray16; }
+bool is16(GenMode m) {
+  return m == GenMode::kRgb16 || m == GenMode::kGray16;
+}
 
 /// 16-bit samples of a smooth scene with shapes and noise: gradients exercise every luma value,
 /// edges and noise give JPEG realistic work.
@@ -71,7 +77,8 @@ std::vector<std::uint16_t> render(int w, int h, int channels, Rng& rng) {
     s.x1 = s.x0 + 1 + rng.below(w / 2 + 1);
     s.y1 = s.y0 + 1 + rng.below(h / 2 + 1);
     s.disc = rng.below(2) == 0;
-    for (auto& c : s.color) c = static_cast<std::uint16_t>(rng.next());
+    for (auto& c : s.color)
+      c = static_cast<std::uint16_t>(rng.next());
   }
   const double phase = static_cast<double>(rng.below(628)) / 100.0;
   std::vector<std::uint16_t> px(static_cast<std::size_t>(w) * h * channels);
@@ -108,13 +115,20 @@ std::vector<std::uint16_t> render(int w, int h, int channels, Rng& rng) {
 std::vector<GenMode> parse_gen_modes(const std::string& csv) {
   std::vector<GenMode> out;
   for (const auto& s : split_csv(csv)) {
-    if (s == "rgb") out.push_back(GenMode::kRgb);
-    else if (s == "rgba") out.push_back(GenMode::kRgba);
-    else if (s == "gray") out.push_back(GenMode::kGray);
-    else if (s == "graya") out.push_back(GenMode::kGrayAlpha);
-    else if (s == "rgb16") out.push_back(GenMode::kRgb16);
-    else if (s == "gray16") out.push_back(GenMode::kGray16);
-    else throw UsageError("unknown mode '" + s + "' (rgb, rgba, gray, graya, rgb16, gray16)");
+    if (s == "rgb")
+      out.push_back(GenMode::kRgb);
+    else if (s == "rgba")
+      out.push_back(GenMode::kRgba);
+    else if (s == "gray")
+      out.push_back(GenMode::kGray);
+    else if (s == "graya")
+      out.push_back(GenMode::kGrayAlpha);
+    else if (s == "rgb16")
+      out.push_back(GenMode::kRgb16);
+    else if (s == "gray16")
+      out.push_back(GenMode::kGray16);
+    else
+      throw UsageError("unknown mode '" + s + "' (rgb, rgba, gray, graya, rgb16, gray16)");
   }
   return out;
 }
@@ -122,9 +136,12 @@ std::vector<GenMode> parse_gen_modes(const std::string& csv) {
 std::vector<GenFormat> parse_gen_formats(const std::string& csv) {
   std::vector<GenFormat> out;
   for (const auto& s : split_csv(csv)) {
-    if (s == "png") out.push_back(GenFormat::kPng);
-    else if (s == "jpg" || s == "jpeg") out.push_back(GenFormat::kJpeg);
-    else throw UsageError("unknown format '" + s + "' (png, jpg)");
+    if (s == "png")
+      out.push_back(GenFormat::kPng);
+    else if (s == "jpg" || s == "jpeg")
+      out.push_back(GenFormat::kJpeg);
+    else
+      throw UsageError("unknown format '" + s + "' (png, jpg)");
   }
   return out;
 }
@@ -156,7 +173,8 @@ std::vector<fs::path> generate_dataset(const fs::path& dir, const GenOptions& o)
     const GenMode mode = o.modes[static_cast<std::size_t>(i) % o.modes.size()];
     const GenFormat format =
         o.formats[(static_cast<std::size_t>(i) / o.modes.size()) % o.formats.size()];
-    const GenSize size = o.sizes[static_cast<std::size_t>(rng.below(static_cast<int>(o.sizes.size())))];
+    const GenSize size =
+        o.sizes[static_cast<std::size_t>(rng.below(static_cast<int>(o.sizes.size())))];
     const int channels = channels_of(mode);
     const auto samples = render(size.width, size.height, channels, rng);
 

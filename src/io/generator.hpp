@@ -23,9 +23,8 @@ struct GenOptions {
   std::uint64_t seed = 1;
   std::vector<GenSize> sizes = {{320, 240}, {640, 480}, {800, 600}};
   std::vector<GenFormat> formats = {GenFormat::kPng, GenFormat::kJpeg};
-  std::vector<GenMode> modes = {GenMode::kRgb, GenMode::kRgba, GenMode::kGray,
-                                GenMode::kGrayAlpha};
-  int subdirs = 2;         ///< images spread over set-0 .. set-(n-1); basenames repeat across them
+  std::vector<GenMode> modes = {GenMode::kRgb, GenMode::kRgba, GenMode::kGray, GenMode::kGrayAlpha};
+  int subdirs = 2;  ///< images spread over set-0 .. set-(n-1); basenames repeat across them
   int jpeg_quality = 90;
 };
 

@@ -20,11 +20,14 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
-fs::path absolute_normal(const fs::path& p) { return fs::absolute(p).lexically_normal(); }
+fs::path absolute_normal(const fs::path& p) {
+  return fs::absolute(p).lexically_normal();
+}
 
 struct Candidate {
   fs::path path;  // absolute, normal
@@ -39,7 +42,8 @@ void add_input(const std::string& spec, const std::string& origin, std::vector<C
   if (ec || !fs::exists(st)) throw UsageError(origin + "input does not exist: " + spec);
   if (fs::is_directory(st)) {
     auto opts = fs::directory_options::skip_permission_denied;
-    for (fs::recursive_directory_iterator it(p, opts, ec), end; !ec && it != end; it.increment(ec)) {
+    for (fs::recursive_directory_iterator it(p, opts, ec), end; !ec && it != end;
+         it.increment(ec)) {
       std::error_code fec;
       if (it->is_regular_file(fec) && is_supported_image(it->path())) {
         out.push_back({it->path().lexically_normal(), p});
@@ -59,7 +63,8 @@ void add_input(const std::string& spec, const std::string& origin, std::vector<C
 fs::path common_ancestor(const fs::path& a, const fs::path& b) {
   fs::path out;
   auto ia = a.begin(), ib = b.begin();
-  for (; ia != a.end() && ib != b.end() && *ia == *ib; ++ia, ++ib) out /= *ia;
+  for (; ia != a.end() && ib != b.end() && *ia == *ib; ++ia, ++ib)
+    out /= *ia;
   return out;
 }
 
@@ -81,7 +86,8 @@ InputList list_inputs(const std::vector<std::string>& inputs,
                       const std::vector<std::string>& list_files,
                       const std::optional<std::string>& output_dir) {
   std::vector<Candidate> found;
-  for (const auto& in : inputs) add_input(in, "", found);
+  for (const auto& in : inputs)
+    add_input(in, "", found);
   for (const auto& list : list_files) {
     std::ifstream f(list);
     if (!f) throw UsageError("cannot read list file: " + list);
@@ -96,8 +102,9 @@ InputList list_inputs(const std::vector<std::string>& inputs,
   }
   if (found.empty()) throw UsageError("no images found in the given inputs");
 
-  std::sort(found.begin(), found.end(),
-            [](const Candidate& x, const Candidate& y) { return x.path.native() < y.path.native(); });
+  std::sort(found.begin(), found.end(), [](const Candidate& x, const Candidate& y) {
+    return x.path.native() < y.path.native();
+  });
   // The same file twice (spelled twice, or reached through a symlink) is converted once.
   std::set<fs::path> seen;
   std::vector<Candidate> unique;
@@ -109,7 +116,8 @@ InputList list_inputs(const std::vector<std::string>& inputs,
   }
 
   fs::path root = unique.front().root;
-  for (const auto& c : unique) root = common_ancestor(root, c.root);
+  for (const auto& c : unique)
+    root = common_ancestor(root, c.root);
 
   InputList list;
   list.root = root.string();

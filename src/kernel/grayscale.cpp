@@ -9,7 +9,8 @@ namespace graybench {
 namespace {
 template <int Channels>
 void rgb_to_gray(const std::uint8_t* src, std::uint8_t* out, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i, src += Channels) out[i] = luma(src[0], src[1], src[2]);
+  for (std::size_t i = 0; i < n; ++i, src += Channels)
+    out[i] = luma(src[0], src[1], src[2]);
 }
 }  // namespace
 
@@ -28,7 +29,8 @@ void to_gray(std::span<const std::uint8_t> src, int channels, std::span<std::uin
       std::copy(src.begin(), src.end(), out.begin());
       break;
     case 2:
-      for (std::size_t i = 0; i < n; ++i) out[i] = src[2 * i];
+      for (std::size_t i = 0; i < n; ++i)
+        out[i] = src[2 * i];
       break;
     case 3:
       rgb_to_gray<3>(src.data(), out.data(), n);

@@ -53,7 +53,8 @@ std::string library_version() {
   std::string s(buf, len);
   const auto nl = s.find('\n');
   if (nl != std::string::npos) s.resize(nl);
-  while (!s.empty() && (s.back() == ' ' || s.back() == ',' || s.back() == '\0')) s.pop_back();
+  while (!s.empty() && (s.back() == ' ' || s.back() == ',' || s.back() == '\0'))
+    s.pop_back();
   return s;
 }
 
@@ -85,7 +86,9 @@ Comm::~Comm() {
   if (comm_ != MPI_COMM_NULL && !finalized) MPI_Comm_free(&comm_);
 }
 
-void Comm::barrier() const { check(MPI_Barrier(comm_), "MPI_Barrier"); }
+void Comm::barrier() const {
+  check(MPI_Barrier(comm_), "MPI_Barrier");
+}
 
 void Comm::bcast(std::vector<std::uint8_t>& bytes, int root) const {
   std::uint64_t n = bytes.size();
@@ -133,8 +136,8 @@ std::vector<std::uint8_t> Comm::scatter(const std::vector<std::vector<std::uint8
   int mine = 0;
   check(MPI_Scatter(counts.data(), 1, MPI_INT, &mine, 1, MPI_INT, root, comm_), "MPI_Scatter");
   std::vector<std::uint8_t> out(static_cast<std::size_t>(mine));
-  check(MPI_Scatterv(all.data(), counts.data(), displs.data(), MPI_BYTE, out.data(), mine,
-                     MPI_BYTE, root, comm_),
+  check(MPI_Scatterv(all.data(), counts.data(), displs.data(), MPI_BYTE, out.data(), mine, MPI_BYTE,
+                     root, comm_),
         "MPI_Scatterv");
   return out;
 }

@@ -4,10 +4,10 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
-#include <thread>
 #include <numeric>
 #include <queue>
 #include <stdexcept>
+#include <thread>
 
 #include "common/wire.hpp"
 #include "io/codec.hpp"
@@ -24,15 +24,21 @@ std::optional<Distribution> parse_distribution(std::string_view name) {
 
 std::string_view to_string(Distribution d) {
   switch (d) {
-    case Distribution::kBlock: return "block";
-    case Distribution::kCyclic: return "cyclic";
-    case Distribution::kSize: return "size";
-    case Distribution::kDynamic: return "dynamic";
+    case Distribution::kBlock:
+      return "block";
+    case Distribution::kCyclic:
+      return "cyclic";
+    case Distribution::kSize:
+      return "size";
+    case Distribution::kDynamic:
+      return "dynamic";
   }
   return "?";
 }
 
-std::string_view distribution_names() { return "block, cyclic, size, dynamic"; }
+std::string_view distribution_names() {
+  return "block, cyclic, size, dynamic";
+}
 
 std::vector<std::vector<std::uint64_t>> plan_static(Distribution policy, std::size_t n_files,
                                                     int ranks,
@@ -48,12 +54,14 @@ std::vector<std::vector<std::uint64_t>> plan_static(Distribution policy, std::si
       std::uint64_t next = 0;
       for (std::uint64_t r = 0; r < p; ++r) {
         const std::uint64_t count = base + (r < extra ? 1 : 0);
-        for (std::uint64_t k = 0; k < count; ++k) plan[r].push_back(next++);
+        for (std::uint64_t k = 0; k < count; ++k)
+          plan[r].push_back(next++);
       }
       break;
     }
     case Distribution::kCyclic:
-      for (std::uint64_t i = 0; i < n; ++i) plan[i % p].push_back(i);
+      for (std::uint64_t i = 0; i < n; ++i)
+        plan[i % p].push_back(i);
       break;
     case Distribution::kSize: {
       if (estimates.size() != n) throw std::invalid_argument("plan_static: one estimate per file");
@@ -66,14 +74,16 @@ std::vector<std::vector<std::uint64_t>> plan_static(Distribution policy, std::si
       });
       using Load = std::pair<std::uint64_t, std::uint64_t>;  // (load, rank)
       std::priority_queue<Load, std::vector<Load>, std::greater<>> loads;
-      for (std::uint64_t r = 0; r < p; ++r) loads.push({0, r});
+      for (std::uint64_t r = 0; r < p; ++r)
+        loads.push({0, r});
       for (auto i : order) {
         auto [load, r] = loads.top();
         loads.pop();
         plan[r].push_back(i);
         loads.push({load + std::max<std::uint64_t>(estimates[i], 1), r});
       }
-      for (auto& indices : plan) std::sort(indices.begin(), indices.end());
+      for (auto& indices : plan)
+        std::sort(indices.begin(), indices.end());
       break;
     }
     case Distribution::kDynamic:
@@ -85,7 +95,8 @@ std::vector<std::vector<std::uint64_t>> plan_static(Distribution policy, std::si
 std::vector<std::uint64_t> work_estimates(const std::vector<InputFile>& files) {
   std::vector<std::uint64_t> out;
   out.reserve(files.size());
-  for (const auto& f : files) out.push_back(probe_pixels(f.path).value_or(f.size));
+  for (const auto& f : files)
+    out.push_back(probe_pixels(f.path).value_or(f.size));
   return out;
 }
 
@@ -283,18 +294,21 @@ std::vector<WorkItem> distribute_static(Distribution policy, const std::vector<I
                                         const mpi::Comm& comm) {
   std::vector<std::vector<std::uint8_t>> parts;
   if (comm.rank() == 0) {
-    const auto estimates = policy == Distribution::kSize ? work_estimates(files) : std::vector<std::uint64_t>{};
+    const auto estimates =
+        policy == Distribution::kSize ? work_estimates(files) : std::vector<std::uint64_t>{};
     for (const auto& indices : plan_static(policy, files.size(), comm.size(), estimates)) {
       WireWriter w;
       w.put<std::uint64_t>(indices.size());
-      for (auto i : indices) put_item(w, i, files[i]);
+      for (auto i : indices)
+        put_item(w, i, files[i]);
       parts.push_back(w.take());
     }
   }
   const auto mine = comm.scatter(parts, 0);
   WireReader r(mine);
   std::vector<WorkItem> items(r.get<std::uint64_t>());
-  for (auto& item : items) item = get_item(r);
+  for (auto& item : items)
+    item = get_item(r);
   return items;
 }
 
@@ -314,13 +328,15 @@ std::unique_ptr<WorkFeed> make_feed(Distribution policy, const std::vector<Input
   WireWriter w;
   if (comm.rank() == 0) {
     w.put<std::uint64_t>(files.size());
-    for (std::size_t i = 0; i < files.size(); ++i) put_item(w, i, files[i]);
+    for (std::size_t i = 0; i < files.size(); ++i)
+      put_item(w, i, files[i]);
   }
   auto bytes = w.take();
   comm.bcast(bytes, 0);
   WireReader r(bytes);
   std::vector<InputFile> all(r.get<std::uint64_t>());
-  for (auto& f : all) f = get_item(r).file;
+  for (auto& f : all)
+    f = get_item(r).file;
   return std::make_unique<DynamicFeed>(std::move(all), comm, chunk, kind);
 }
 

@@ -26,9 +26,9 @@ std::string_view distribution_names();
 
 /// Which list indices each of `ranks` ranks gets under a static policy: every index exactly
 /// once, each rank's indices ascending. `estimates` (one per file) drives kSize.
-std::vector<std::vector<std::uint64_t>> plan_static(Distribution policy, std::size_t n_files,
-                                                    int ranks,
-                                                    const std::vector<std::uint64_t>& estimates = {});
+std::vector<std::vector<std::uint64_t>> plan_static(
+    Distribution policy, std::size_t n_files, int ranks,
+    const std::vector<std::uint64_t>& estimates = {});
 
 /// Work estimate of each file for kSize: width x height read from its header where the format
 /// allows, else its size in bytes (an unreadable header counts as its bytes).

@@ -12,20 +12,28 @@ namespace graybench {
 namespace {
 omp_sched_t to_omp(OmpSchedule::Kind k) {
   switch (k) {
-    case OmpSchedule::Kind::kStatic: return omp_sched_static;
-    case OmpSchedule::Kind::kDynamic: return omp_sched_dynamic;
-    case OmpSchedule::Kind::kGuided: return omp_sched_guided;
+    case OmpSchedule::Kind::kStatic:
+      return omp_sched_static;
+    case OmpSchedule::Kind::kDynamic:
+      return omp_sched_dynamic;
+    case OmpSchedule::Kind::kGuided:
+      return omp_sched_guided;
   }
   return omp_sched_dynamic;
 }
 
 const char* proc_bind_name(omp_proc_bind_t b) {
   switch (b) {
-    case omp_proc_bind_false: return "false";
-    case omp_proc_bind_true: return "true";
-    case omp_proc_bind_master: return "master";
-    case omp_proc_bind_close: return "close";
-    case omp_proc_bind_spread: return "spread";
+    case omp_proc_bind_false:
+      return "false";
+    case omp_proc_bind_true:
+      return "true";
+    case omp_proc_bind_master:
+      return "master";
+    case omp_proc_bind_close:
+      return "close";
+    case omp_proc_bind_spread:
+      return "spread";
   }
   return "unknown";
 }
@@ -53,16 +61,19 @@ StrategyOutcome run_openmp(const StrategyContext& ctx) {
   std::vector<std::vector<ImageRecord>> results(static_cast<std::size_t>(n));
   for (auto batch = ctx.feed->next_batch(); !batch.empty(); batch = ctx.feed->next_batch()) {
     const double now = seconds_between(ctx.origin, Clock::now());
-    for (auto& item : batch) item.available_s = now;
+    for (auto& item : batch)
+      item.available_s = now;
     const auto count = static_cast<long>(batch.size());
 #pragma omp parallel for num_threads(n) schedule(runtime)
     for (long i = 0; i < count; ++i) {
       const int w = omp_get_thread_num();
-      results[static_cast<std::size_t>(w)].push_back(work_on(ctx, batch[static_cast<std::size_t>(i)], w));
+      results[static_cast<std::size_t>(w)].push_back(
+          work_on(ctx, batch[static_cast<std::size_t>(i)], w));
     }
   }
   for (auto& per_worker : results) {
-    for (auto& r : per_worker) out.records.push_back(std::move(r));
+    for (auto& r : per_worker)
+      out.records.push_back(std::move(r));
   }
   out.worker_cpus = join_worker_cpus(std::move(worker_cpus));
   out.attrs.set("omp_schedule", to_string(ctx.omp));

@@ -66,7 +66,8 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
     rec.bit_depth = static_cast<std::uint32_t>(img.bit_depth);
 
     std::vector<std::uint8_t> gray(img.pixel_count());
-    for (int k = 0; k < options.kernel_repeat; ++k) convert(img, gray, options.gil);
+    for (int k = 0; k < options.kernel_repeat; ++k)
+      convert(img, gray, options.gil);
     rec.checksum = fnv1a64(gray);
     rec.convert_s = lap();
 

@@ -34,7 +34,8 @@ StrategyOutcome run_pool(const StrategyContext& ctx) {
           [&ctx, item = std::move(item)](int worker) { return work_on(ctx, item, worker); }));
     }
   }
-  for (auto& f : futures) out.records.push_back(f.get());
+  for (auto& f : futures)
+    out.records.push_back(f.get());
 
   const auto t_teardown = Clock::now();
   pool.shutdown();

@@ -48,7 +48,8 @@ struct Worker {
 };
 
 std::string describe_exit(int status) {
-  if (WIFSIGNALED(status)) return std::string("killed by signal ") + std::to_string(WTERMSIG(status));
+  if (WIFSIGNALED(status))
+    return std::string("killed by signal ") + std::to_string(WTERMSIG(status));
   if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
   return "ended";
 }
@@ -66,15 +67,17 @@ Worker spawn_worker(const StrategyContext& ctx, int id) {
       ctx.worker_exe,
       "--worker-mode",
       "id=" + std::to_string(id),
-      "origin_ns=" + std::to_string(
-                         std::chrono::duration_cast<std::chrono::nanoseconds>(ctx.origin.time_since_epoch()).count()),
+      "origin_ns=" + std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        ctx.origin.time_since_epoch())
+                                        .count()),
       "ipc=" + std::string(to_string(ctx.ipc)),
       "kernel_repeat=" + std::to_string(ctx.work.kernel_repeat),
       "gil_interval_ns=" + std::to_string(ctx.gil_interval.count()),
       "output_dir=" + ctx.work.output_dir,
   };
   std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
+  for (auto& a : args)
+    argv.push_back(a.data());
   argv.push_back(nullptr);
 
   posix_spawn_file_actions_t fa;
@@ -131,7 +134,8 @@ bool send_task(const StrategyContext& ctx, Worker& w, WorkItem item) {
   } else {
     const Image& img = *item.decoded;
     msg.put(ctx.ipc == Ipc::kShm ? Payload::kShm : Payload::kInline);
-    for (int v : {img.width, img.height, img.channels, img.bit_depth}) msg.put<std::int32_t>(v);
+    for (int v : {img.width, img.height, img.channels, img.bit_depth})
+      msg.put<std::int32_t>(v);
     if (ctx.ipc == Ipc::kShm) {
       w.shm_in.write(img.pixels);
       msg.put<std::uint64_t>(img.pixels.size());
@@ -195,7 +199,8 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
 
   const auto t_setup = Clock::now();
   std::vector<Worker> workers;
-  for (int i = 0; i < ctx.workers; ++i) workers.push_back(spawn_worker(ctx, i));
+  for (int i = 0; i < ctx.workers; ++i)
+    workers.push_back(spawn_worker(ctx, i));
   // Start-up ends when every worker has said hello (it runs, and knows its CPUs).
   for (auto& w : workers) {
     std::vector<std::uint8_t> frame;
@@ -254,15 +259,18 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
       }
       refill();
     }
-    const bool any_busy = std::any_of(workers.begin(), workers.end(), [](const Worker& w) { return w.busy.has_value(); });
+    const bool any_busy = std::any_of(workers.begin(), workers.end(),
+                                      [](const Worker& w) { return w.busy.has_value(); });
     if (!any_busy) {
       if (stop_requested() || !alive()) {
         // Nothing more can run: record what is left.
         for (;;) {
           for (auto& item : pending) {
             finish(stop_requested()
-                       ? unprocessed_record(item, static_cast<int>(ImageStatus::kNotProcessed), "run interrupted")
-                       : unprocessed_record(item, static_cast<int>(ImageStatus::kWorkerLost), "no live worker left"));
+                       ? unprocessed_record(item, static_cast<int>(ImageStatus::kNotProcessed),
+                                            "run interrupted")
+                       : unprocessed_record(item, static_cast<int>(ImageStatus::kWorkerLost),
+                                            "no live worker left"));
           }
           pending.clear();
           refill();

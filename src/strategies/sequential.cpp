@@ -6,7 +6,8 @@ namespace graybench {
 StrategyOutcome run_sequential(const StrategyContext& ctx) {
   StrategyOutcome out;
   for (auto batch = ctx.feed->next_batch(); !batch.empty(); batch = ctx.feed->next_batch()) {
-    for (const auto& item : batch) out.records.push_back(work_on(ctx, item, 0));
+    for (const auto& item : batch)
+      out.records.push_back(work_on(ctx, item, 0));
   }
   out.worker_cpus = join_worker_cpus({{0, affinity_cpus()}});
   return out;

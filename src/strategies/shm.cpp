@@ -34,7 +34,9 @@ SharedBuffer& SharedBuffer::operator=(SharedBuffer&& o) noexcept {
   return *this;
 }
 
-SharedBuffer::~SharedBuffer() { unmap(); }
+SharedBuffer::~SharedBuffer() {
+  unmap();
+}
 
 void SharedBuffer::unmap() noexcept {
   if (data_) ::munmap(data_, mapped_);
@@ -56,7 +58,8 @@ void SharedBuffer::write(std::span<const std::uint8_t> data) {
   if (data.size() > file_size_) {
     // Grow geometrically so a stream of slightly larger images does not remap every time.
     const std::size_t size = std::max(data.size(), file_size_ * 2);
-    if (::ftruncate(fd_.get(), static_cast<off_t>(size)) != 0) throw_errno("ftruncate shared buffer");
+    if (::ftruncate(fd_.get(), static_cast<off_t>(size)) != 0)
+      throw_errno("ftruncate shared buffer");
     file_size_ = size;
   }
   map(data.size() > mapped_ ? file_size_ : mapped_);
@@ -68,7 +71,8 @@ std::span<const std::uint8_t> SharedBuffer::read(std::size_t n) {
   if (n > mapped_) {
     struct stat st {};
     if (::fstat(fd_.get(), &st) != 0) throw_errno("fstat shared buffer");
-    if (static_cast<std::size_t>(st.st_size) < n) throw std::runtime_error("shared buffer too small");
+    if (static_cast<std::size_t>(st.st_size) < n)
+      throw std::runtime_error("shared buffer too small");
     map(static_cast<std::size_t>(st.st_size));
   }
   return {data_, n};

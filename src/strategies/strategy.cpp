@@ -80,13 +80,15 @@ std::optional<Ipc> parse_ipc(std::string_view text) {
   return std::nullopt;
 }
 
-std::string_view to_string(Ipc ipc) { return ipc == Ipc::kPipe ? "pipe" : "shm"; }
+std::string_view to_string(Ipc ipc) {
+  return ipc == Ipc::kPipe ? "pipe" : "shm";
+}
 
 ImageRecord work_on(const StrategyContext& ctx, const WorkItem& item, int worker) {
-  ImageRecord rec =
-      stop_requested()
-          ? unprocessed_record(item, static_cast<int>(ImageStatus::kNotProcessed), "run interrupted")
-          : process_image(item, ctx.work, ctx.origin);
+  ImageRecord rec = stop_requested()
+                        ? unprocessed_record(item, static_cast<int>(ImageStatus::kNotProcessed),
+                                             "run interrupted")
+                        : process_image(item, ctx.work, ctx.origin);
   rec.worker = worker;
   if (rec.status != static_cast<int>(ImageStatus::kNotProcessed)) {
     rec.queue_wait_s = std::max(0.0, rec.t_start - item.available_s);

@@ -39,7 +39,7 @@ struct StrategyContext {
   std::atomic<std::uint64_t>* done = nullptr;  ///< images finished, for the progress line
   OmpSchedule omp;
   Ipc ipc = Ipc::kPipe;
-  std::string worker_exe;                ///< graybench binary that has --worker-mode
+  std::string worker_exe;                    ///< graybench binary that has --worker-mode
   std::chrono::nanoseconds gil_interval{0};  ///< > 0: worker processes emulate the GIL too
 };
 

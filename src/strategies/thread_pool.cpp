@@ -49,6 +49,8 @@ void ThreadPool::shutdown() {
   }
 }
 
-ThreadPool::~ThreadPool() { shutdown(); }
+ThreadPool::~ThreadPool() {
+  shutdown();
+}
 
 }  // namespace graybench

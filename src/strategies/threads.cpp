@@ -19,7 +19,8 @@ class WorkQueue {
   void push(std::vector<WorkItem> batch) {
     {
       std::lock_guard lk(m_);
-      for (auto& item : batch) q_.push_back(std::move(item));
+      for (auto& item : batch)
+        q_.push_back(std::move(item));
     }
     cv_.notify_all();
   }
@@ -81,7 +82,8 @@ StrategyOutcome run_threads(const StrategyContext& ctx) {
       }
       started_cv.notify_one();
       WorkItem item;
-      while (queue.pop(item)) results[w].push_back(work_on(ctx, item, w));
+      while (queue.pop(item))
+        results[w].push_back(work_on(ctx, item, w));
       finished[w] = Clock::now();
     });
   }
@@ -98,17 +100,20 @@ StrategyOutcome run_threads(const StrategyContext& ctx) {
     auto batch = ctx.feed->next_batch();
     if (batch.empty()) break;
     const double now = seconds_between(ctx.origin, Clock::now());
-    for (auto& item : batch) item.available_s = now;
+    for (auto& item : batch)
+      item.available_s = now;
     queue.push(std::move(batch));
   }
   queue.close();
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   const auto t_joined = Clock::now();
   out.teardown_s = seconds_between(*std::max_element(finished.begin(), finished.end()), t_joined);
 
   std::vector<std::pair<int, std::string>> worker_cpus;
   for (int w = 0; w < n; ++w) {
-    for (auto& r : results[w]) out.records.push_back(std::move(r));
+    for (auto& r : results[w])
+      out.records.push_back(std::move(r));
     worker_cpus.emplace_back(w, cpus[w]);
   }
   out.worker_cpus = join_worker_cpus(std::move(worker_cpus));

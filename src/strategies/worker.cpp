@@ -32,7 +32,8 @@ bool recv_frame(int fd, std::vector<std::uint8_t>& payload) {
   if (got == 0) return false;
   if (got != sizeof n) throw std::runtime_error("worker protocol: truncated frame header");
   payload.resize(n);
-  if (read_fully(fd, payload.data(), n) != n) throw std::runtime_error("worker protocol: truncated frame");
+  if (read_fully(fd, payload.data(), n) != n)
+    throw std::runtime_error("worker protocol: truncated frame");
   return true;
 }
 

@@ -58,13 +58,16 @@ int physical_cores() {
   return cores.empty() ? online_cpus() : static_cast<int>(cores.size());
 }
 
-int online_cpus() { return static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN)); }
+int online_cpus() {
+  return static_cast<int>(::sysconf(_SC_NPROCESSORS_ONLN));
+}
 
 std::string format_cpu_list(const std::vector<int>& cpus) {
   std::string out;
   for (std::size_t i = 0; i < cpus.size();) {
     std::size_t j = i;
-    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
+    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1)
+      ++j;
     if (!out.empty()) out += ',';
     out += std::to_string(cpus[i]);
     if (j > i) out += "-" + std::to_string(cpus[j]);
@@ -86,7 +89,8 @@ std::string affinity_cpus(int* n) {
   return format_cpu_list(cpus);
 }
 
-std::vector<std::pair<std::string, std::string>> environment_with_prefix(const std::string& prefix) {
+std::vector<std::pair<std::string, std::string>> environment_with_prefix(
+    const std::string& prefix) {
   std::vector<std::pair<std::string, std::string>> out;
   for (char** e = environ; e && *e; ++e) {
     const char* eq = std::strchr(*e, '=');

@@ -42,7 +42,9 @@ void make_set(const fs::path& dir, int count, std::uint64_t seed = 1) {
   generate_dataset(dir, o);
 }
 
-int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+int lines(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
 
 struct BadUsage {
   std::vector<std::string> args;
@@ -94,8 +96,8 @@ TEST(Cli, HelpAndVersion) {
 TEST(Cli, ConvertsWritesMirroredOutputsAndRecordsChecksums) {
   TempDir d;
   make_set(d / "in", 8);
-  const ProcResult r = graybench({"-i", (d / "in").string(), "-o", (d / "out").string(), "-r",
-                                  (d / "r.h5").string()});
+  const ProcResult r = graybench(
+      {"-i", (d / "in").string(), "-o", (d / "out").string(), "-r", (d / "r.h5").string()});
   ASSERT_EQ(r.code, 0) << r.err;
   const ResultsFile f = read_results((d / "r.h5").string());
   ASSERT_EQ(f.runs.size(), 1u);
@@ -131,8 +133,8 @@ TEST(Cli, RefusesToOverwriteInputs) {
   TempDir d;
   make_set(d / "in", 2);
   const std::string before = slurp(d / "in/set-0/img-00000.png");
-  const ProcResult r = graybench({"-i", (d / "in").string(), "-o", (d / "in").string(), "-r",
-                                  (d / "r.h5").string()});
+  const ProcResult r = graybench(
+      {"-i", (d / "in").string(), "-o", (d / "in").string(), "-r", (d / "r.h5").string()});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("would overwrite an input"), std::string::npos) << r.err;
   EXPECT_EQ(slurp(d / "in/set-0/img-00000.png"), before);
@@ -154,7 +156,8 @@ TEST(Cli, BadImagesAreRecordedAndExitThree) {
   EXPECT_EQ(f.runs[0].attrs.str("status"), "complete");
   int failed = 0;
   for (const auto& rec : f.runs[0].images) {
-    if (rec.path.find("corrupt") != std::string::npos || rec.path.find("truncated") != std::string::npos) {
+    if (rec.path.find("corrupt") != std::string::npos ||
+        rec.path.find("truncated") != std::string::npos) {
       EXPECT_EQ(rec.status, 2) << rec.path;
       EXPECT_NE(rec.error.find("decode failed"), std::string::npos) << rec.error;
       EXPECT_EQ(rec.checksum, 0u);
@@ -182,7 +185,8 @@ TEST(Cli, AppendsRunsToAnExistingFile) {
   make_set(d / "in", 3);
   const auto res = (d / "r.h5").string();
   ASSERT_EQ(graybench({"-i", (d / "in").string(), "-r", res}).code, 0);
-  ASSERT_EQ(graybench({"-i", (d / "in").string(), "-r", res, "--repeat", "2", "--warmup", "1"}).code, 0);
+  ASSERT_EQ(
+      graybench({"-i", (d / "in").string(), "-r", res, "--repeat", "2", "--warmup", "1"}).code, 0);
   const ResultsFile f = read_results(res);
   EXPECT_EQ(f.run_names, (std::vector<std::string>{"run-00001", "run-00002", "run-00003"}));
   EXPECT_EQ(f.runs[2].attrs.integer("repeat"), 1);
@@ -190,7 +194,8 @@ TEST(Cli, AppendsRunsToAnExistingFile) {
 
 std::map<std::uint64_t, std::uint64_t> checksums(const RunResult& run) {
   std::map<std::uint64_t, std::uint64_t> m;
-  for (const auto& r : run.images) m[r.image] = r.checksum;
+  for (const auto& r : run.images)
+    m[r.image] = r.checksum;
   return m;
 }
 
@@ -215,18 +220,35 @@ TEST(Cli, FullSweepWritesTwentySevenAgreeingRuns) {
     }
     EXPECT_EQ(checksums(run), reference);
   }
-  EXPECT_EQ(per_strategy, (std::map<std::string, int>{
-                              {"sequential", 3}, {"threads", 6}, {"openmp", 6}, {"pool", 6}, {"processes", 6}}));
+  EXPECT_EQ(per_strategy,
+            (std::map<std::string, int>{
+                {"sequential", 3}, {"threads", 6}, {"openmp", 6}, {"pool", 6}, {"processes", 6}}));
 }
 
 TEST(Cli, StrategyKnobsAreRecorded) {
   TempDir d;
   make_set(d / "in", 3);
   const auto res = (d / "r.h5").string();
-  const ProcResult r = graybench({"-i", (d / "in").string(), "-r", res, "--strategy", "openmp,processes",
-                                  "--workers", "2", "--mode", "memory", "--kernel-repeat", "3",
-                                  "--gil", "--gil-interval", "2", "--omp-schedule", "static,2",
-                                  "--ipc", "shm", "-q"});
+  const ProcResult r = graybench({"-i",
+                                  (d / "in").string(),
+                                  "-r",
+                                  res,
+                                  "--strategy",
+                                  "openmp,processes",
+                                  "--workers",
+                                  "2",
+                                  "--mode",
+                                  "memory",
+                                  "--kernel-repeat",
+                                  "3",
+                                  "--gil",
+                                  "--gil-interval",
+                                  "2",
+                                  "--omp-schedule",
+                                  "static,2",
+                                  "--ipc",
+                                  "shm",
+                                  "-q"});
   ASSERT_EQ(r.code, 0) << r.err;
   const ResultsFile f = read_results(res);
   ASSERT_EQ(f.runs.size(), 2u);
@@ -261,7 +283,8 @@ TEST(CliMpi, SameChecksumsAtOneTwoThreeRanks) {
     EXPECT_EQ(run.attrs.integer("ranks"), np);
     ASSERT_EQ(run.ranks.size(), static_cast<std::size_t>(np));
     std::uint64_t total = 0;
-    for (const auto& rk : run.ranks) total += rk.n_images;
+    for (const auto& rk : run.ranks)
+      total += rk.n_images;
     EXPECT_EQ(total, 7u);
     const auto sums = checksums(run);
     ASSERT_EQ(sums.size(), 7u);
@@ -276,7 +299,8 @@ TEST(CliMpi, EveryPolicyAndRankCountGivesTheSameChecksums) {
   std::map<std::uint64_t, std::uint64_t> reference;
   for (const std::string variant : {"block", "cyclic", "size", "dynamic", "dynamic:dispatcher"}) {
     const std::string policy = variant.substr(0, variant.find(':'));
-    const std::string counter = variant.find(':') == std::string::npos ? "auto" : variant.substr(variant.find(':') + 1);
+    const std::string counter =
+        variant.find(':') == std::string::npos ? "auto" : variant.substr(variant.find(':') + 1);
     for (int np : {1, 2, 3, 4}) {
       SCOPED_TRACE(variant + " np=" + std::to_string(np));
       const auto res = (d / (policy + counter + std::to_string(np) + ".h5")).string();
@@ -288,7 +312,8 @@ TEST(CliMpi, EveryPolicyAndRankCountGivesTheSameChecksums) {
       ASSERT_EQ(f.runs.size(), 5u);
       for (const auto& run : f.runs) {
         EXPECT_EQ(run.attrs.str("distribution"), policy);
-        if (counter == "dispatcher") EXPECT_EQ(run.attrs.str("distribution_mechanism"), "dispatcher");
+        if (counter == "dispatcher")
+          EXPECT_EQ(run.attrs.str("distribution_mechanism"), "dispatcher");
         if (policy != "dynamic") EXPECT_EQ(run.attrs.str("distribution_mechanism"), "static");
         EXPECT_EQ(run.attrs.integer("ranks"), np);
         ASSERT_EQ(run.ranks.size(), static_cast<std::size_t>(np));
@@ -300,7 +325,8 @@ TEST(CliMpi, EveryPolicyAndRankCountGivesTheSameChecksums) {
         }
         EXPECT_EQ(total, 7u);
         std::set<int> ranks_seen;
-        for (const auto& img : run.images) ranks_seen.insert(img.rank);
+        for (const auto& img : run.images)
+          ranks_seen.insert(img.rank);
         if (policy != "dynamic") {
           EXPECT_EQ(ranks_seen.size(), static_cast<std::size_t>(std::min(np, 7)));
         }
@@ -321,7 +347,9 @@ TEST(CliMpi, NoImagesIsAClearErrorAtEveryRankCount) {
     EXPECT_NE(r.err.find("no images found"), std::string::npos) << r.err;
     // One line from graybench (rank 0 only); mpirun adds its own notice about the exit code.
     std::size_t ours = 0;
-    for (std::size_t p = r.err.find("graybench:"); p != std::string::npos; p = r.err.find("graybench:", p + 1)) ++ours;
+    for (std::size_t p = r.err.find("graybench:"); p != std::string::npos;
+         p = r.err.find("graybench:", p + 1))
+      ++ours;
     EXPECT_EQ(ours, 1u) << r.err;
   }
 }

@@ -16,20 +16,24 @@ namespace {
 std::vector<InputFile> fake_inputs(std::size_t n) {
   std::vector<InputFile> v;
   for (std::size_t i = 0; i < n; ++i) {
-    v.push_back({"/img/" + std::to_string(i) + ".png", 1000 + (i * 7919) % 5000, "o" + std::to_string(i)});
+    v.push_back(
+        {"/img/" + std::to_string(i) + ".png", 1000 + (i * 7919) % 5000, "o" + std::to_string(i)});
   }
   return v;
 }
 
 /// Gathers every rank's item indices at rank 0 (empty elsewhere).
-std::vector<std::uint64_t> all_indices(const mpi::Comm& comm, const std::vector<std::uint64_t>& mine) {
+std::vector<std::uint64_t> all_indices(const mpi::Comm& comm,
+                                       const std::vector<std::uint64_t>& mine) {
   WireWriter w;
-  for (auto i : mine) w.put(i);
+  for (auto i : mine)
+    w.put(i);
   const auto parts = comm.gather(w.buffer(), 0);
   std::vector<std::uint64_t> out;
   for (const auto& p : parts) {
     WireReader r(p);
-    while (!r.done()) out.push_back(r.get<std::uint64_t>());
+    while (!r.done())
+      out.push_back(r.get<std::uint64_t>());
   }
   return out;
 }
@@ -40,15 +44,18 @@ TEST(Comm, BroadcastGatherScatter) {
   if (comm.rank() == 0) b = {1, 2, 3};
   comm.bcast(b, 0);
   EXPECT_EQ(b, (std::vector<std::uint8_t>{1, 2, 3}));
-  std::vector<std::uint8_t> mine(static_cast<std::size_t>(comm.rank()), static_cast<std::uint8_t>(comm.rank()));
+  std::vector<std::uint8_t> mine(static_cast<std::size_t>(comm.rank()),
+                                 static_cast<std::uint8_t>(comm.rank()));
   const auto parts = comm.gather(mine, 0);
   if (comm.rank() == 0) {
     ASSERT_EQ(parts.size(), static_cast<std::size_t>(comm.size()));
-    for (int r = 0; r < comm.size(); ++r) EXPECT_EQ(parts[r].size(), static_cast<std::size_t>(r));
+    for (int r = 0; r < comm.size(); ++r)
+      EXPECT_EQ(parts[r].size(), static_cast<std::size_t>(r));
   }
   std::vector<std::vector<std::uint8_t>> out;
   if (comm.rank() == 0) {
-    for (int r = 0; r < comm.size(); ++r) out.push_back(std::vector<std::uint8_t>(r + 1, 7));
+    for (int r = 0; r < comm.size(); ++r)
+      out.push_back(std::vector<std::uint8_t>(r + 1, 7));
   }
   EXPECT_EQ(comm.scatter(out, 0).size(), static_cast<std::size_t>(comm.rank() + 1));
   EXPECT_EQ(comm.sum(1), static_cast<std::uint64_t>(comm.size()));
@@ -82,7 +89,8 @@ TEST_P(EveryPolicy, DeliversEveryImageExactlyOnce) {
     auto feed = make_feed(policy, files, comm, chunk, counter);
     if (counter == CounterKind::kDispatcher) EXPECT_EQ(feed->mechanism(), "dispatcher");
     for (auto batch = feed->next_batch(); !batch.empty(); batch = feed->next_batch()) {
-      if (policy == Distribution::kDynamic) EXPECT_LE(batch.size(), static_cast<std::size_t>(chunk));
+      if (policy == Distribution::kDynamic)
+        EXPECT_LE(batch.size(), static_cast<std::size_t>(chunk));
       for (const auto& it : batch) {
         EXPECT_EQ(it.file.path, "/img/" + std::to_string(it.index) + ".png");
         EXPECT_EQ(it.file.output_rel, "o" + std::to_string(it.index));
@@ -108,12 +116,16 @@ TEST_P(EveryPolicy, DeliversEveryImageExactlyOnce) {
 
 std::vector<Case> cases() {
   std::vector<Case> v;
-  for (auto p : {Distribution::kBlock, Distribution::kCyclic, Distribution::kSize, Distribution::kDynamic}) {
-    for (std::size_t n : {0, 1, 2, 3, 5, 64, 1001}) v.push_back({p, n, 1});
+  for (auto p :
+       {Distribution::kBlock, Distribution::kCyclic, Distribution::kSize, Distribution::kDynamic}) {
+    for (std::size_t n : {0, 1, 2, 3, 5, 64, 1001})
+      v.push_back({p, n, 1});
   }
-  for (int chunk : {3, 16, 5000}) v.push_back({Distribution::kDynamic, 1001, chunk});
+  for (int chunk : {3, 16, 5000})
+    v.push_back({Distribution::kDynamic, 1001, chunk});
   // The fallback for transports without one-sided atomics, forced.
-  for (std::size_t n : {0, 1, 3, 1001}) v.push_back({Distribution::kDynamic, n, 2, CounterKind::kDispatcher});
+  for (std::size_t n : {0, 1, 3, 1001})
+    v.push_back({Distribution::kDynamic, n, 2, CounterKind::kDispatcher});
   return v;
 }
 
@@ -130,7 +142,8 @@ TEST_P(Counters, EveryRankDrawsUnderContention) {
   std::vector<std::uint64_t> mine;
   {
     auto feed = make_feed(Distribution::kDynamic, files, comm, 1, GetParam());
-    for (auto b = feed->next_batch(); !b.empty(); b = feed->next_batch()) mine.push_back(b[0].index);
+    for (auto b = feed->next_batch(); !b.empty(); b = feed->next_batch())
+      mine.push_back(b[0].index);
     feed->finish();
     comm.barrier();
   }
@@ -144,7 +157,8 @@ TEST_P(Counters, EveryRankDrawsUnderContention) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Dynamic, Counters, ::testing::Values(CounterKind::kAuto, CounterKind::kDispatcher));
+INSTANTIATE_TEST_SUITE_P(Dynamic, Counters,
+                         ::testing::Values(CounterKind::kAuto, CounterKind::kDispatcher));
 
 TEST(SizePolicy, ReadsPixelsFromHeadersOnRankZero) {
   const auto comm = mpi::Comm::world();
@@ -154,14 +168,17 @@ TEST(SizePolicy, ReadsPixelsFromHeadersOnRankZero) {
   for (int i = 0; i < 6; ++i) {
     const int w = sizes[i][0], h = sizes[i][1];
     const auto p = d / ("img" + std::to_string(i) + ".png");
-    write_file_atomically(p, encode_png(std::vector<std::uint8_t>(static_cast<std::size_t>(w) * h, 9), w, h, 1));
+    write_file_atomically(
+        p, encode_png(std::vector<std::uint8_t>(static_cast<std::size_t>(w) * h, 9), w, h, 1));
     files.push_back({p.string(), 1, "x"});  // equal byte sizes: only pixels tell them apart
   }
   EXPECT_EQ(work_estimates(files)[0], 40000u);
-  const auto items = distribute_static(Distribution::kSize, comm.rank() == 0 ? files : std::vector<InputFile>{}, comm);
+  const auto items = distribute_static(Distribution::kSize,
+                                       comm.rank() == 0 ? files : std::vector<InputFile>{}, comm);
   // The two large images never land on the same rank when there are at least two ranks.
   int large = 0;
-  for (const auto& it : items) large += it.index == 0 || it.index == 3;
+  for (const auto& it : items)
+    large += it.index == 0 || it.index == 3;
   if (comm.size() >= 2) EXPECT_LE(large, 1);
 }
 
@@ -189,7 +206,8 @@ TEST(PlanStatic, SizeBalancesLoadLongestFirst) {
   for (const auto& p : plan) {
     EXPECT_TRUE(std::is_sorted(p.begin(), p.end()));
     std::uint64_t load = 0;
-    for (auto i : p) load += est[i];
+    for (auto i : p)
+      load += est[i];
     loads.push_back(load);
   }
   EXPECT_EQ(loads, (std::vector<std::uint64_t>{110, 110, 100, 100}));  // optimum: 430 / 4 = 107.5
@@ -203,7 +221,8 @@ TEST(PlanStatic, MoreRanksThanImages) {
   for (auto p : {Distribution::kBlock, Distribution::kCyclic, Distribution::kSize}) {
     const auto plan = plan_static(p, 2, 5, std::vector<std::uint64_t>(2, 1));
     std::size_t total = 0;
-    for (const auto& r : plan) total += r.size();
+    for (const auto& r : plan)
+      total += r.size();
     EXPECT_EQ(total, 2u);
   }
 }

@@ -6,7 +6,9 @@
 namespace graybench {
 namespace {
 
-const char* no_env(const char*) { return nullptr; }
+const char* no_env(const char*) {
+  return nullptr;
+}
 
 ParseResult parse(std::vector<std::string> args,
                   const std::function<const char*(const char*)>& env = no_env) {
@@ -95,12 +97,16 @@ TEST(CliParse, RepeatableAndListOptions) {
 TEST(CliParse, HelpListsEveryOptionWithDefaults) {
   const auto r = parse({"--help"});
   EXPECT_EQ(r.action, ParseResult::Action::kHelp);
-  for (const char* s : {"--input", "--list", "--output-dir", "--results", "(=graybench.h5)",
-                        "--strategy", "(=sequential)", "--workers", "SLURM_CPUS_PER_TASK", "--mode",
-                        "(=files)", "--kernel-repeat", "--gil", "--gil-interval", "(=5)",
-                        "--omp-schedule", "(=dynamic,1)", "--ipc", "(=pipe)", "threads",
-                        "openmp", "pool", "processes", "--repeat", "--warmup", "--distribution",
-                        "--quiet", "--version", "Exit codes"}) {
+  for (const char* s : {"--input",        "--list",          "--output-dir",
+                        "--results",      "(=graybench.h5)", "--strategy",
+                        "(=sequential)",  "--workers",       "SLURM_CPUS_PER_TASK",
+                        "--mode",         "(=files)",        "--kernel-repeat",
+                        "--gil",          "--gil-interval",  "(=5)",
+                        "--omp-schedule", "(=dynamic,1)",    "--ipc",
+                        "(=pipe)",        "threads",         "openmp",
+                        "pool",           "processes",       "--repeat",
+                        "--warmup",       "--distribution",  "--quiet",
+                        "--version",      "Exit codes"}) {
     EXPECT_NE(r.text.find(s), std::string::npos) << s;
   }
   EXPECT_EQ(parse({"--version"}).action, ParseResult::Action::kVersion);
@@ -121,10 +127,14 @@ TEST(CliParse, UsageErrors) {
   EXPECT_NE(usage_error({"-i", "a", "--workers", "0"}).find("--workers"), std::string::npos);
   EXPECT_NE(usage_error({"-i", "a", "--workers", "2,x"}).find("not an integer"), std::string::npos);
   EXPECT_NE(usage_error({"-i", "a", "--mode", "disk"}).find("--mode"), std::string::npos);
-  EXPECT_NE(usage_error({"-i", "a", "--kernel-repeat", "0"}).find("--kernel-repeat"), std::string::npos);
-  EXPECT_NE(usage_error({"-i", "a", "--gil-interval", "0"}).find("--gil-interval"), std::string::npos);
-  EXPECT_NE(usage_error({"-i", "a", "--omp-schedule", "auto"}).find("--omp-schedule"), std::string::npos);
-  EXPECT_NE(usage_error({"-i", "a", "--omp-schedule", "static,0"}).find("--omp-schedule"), std::string::npos);
+  EXPECT_NE(usage_error({"-i", "a", "--kernel-repeat", "0"}).find("--kernel-repeat"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"-i", "a", "--gil-interval", "0"}).find("--gil-interval"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"-i", "a", "--omp-schedule", "auto"}).find("--omp-schedule"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"-i", "a", "--omp-schedule", "static,0"}).find("--omp-schedule"),
+            std::string::npos);
   EXPECT_NE(usage_error({"-i", "a", "--ipc", "socket"}).find("--ipc"), std::string::npos);
   EXPECT_NE(usage_error({"-i"}).size(), 0u);
 }

@@ -10,7 +10,8 @@ namespace {
 
 std::vector<std::uint8_t> pattern(std::size_t n) {
   std::vector<std::uint8_t> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::uint8_t>(i * 37 + i / 7);
+  for (std::size_t i = 0; i < n; ++i)
+    v[i] = static_cast<std::uint8_t>(i * 37 + i / 7);
   return v;
 }
 
@@ -40,7 +41,8 @@ TEST(Codec, SixteenBitPngKeepsHighByte) {
     EXPECT_EQ(img.bit_depth, 16);
     EXPECT_EQ(img.channels, channels);
     ASSERT_EQ(img.pixels.size(), n);
-    for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(img.pixels[i], be[2 * i]) << "sample " << i;
+    for (std::size_t i = 0; i < n; ++i)
+      EXPECT_EQ(img.pixels[i], be[2 * i]) << "sample " << i;
   }
 }
 
@@ -48,7 +50,8 @@ TEST(Codec, JpegRoundTripIsClose) {
   std::vector<std::uint8_t> flat(32 * 16 * 3, 100);
   const Image img = decode_image(encode_jpeg(flat, 32, 16, 3, 95));
   EXPECT_EQ(img.channels, 3);
-  for (auto v : img.pixels) EXPECT_NEAR(v, 100, 2);
+  for (auto v : img.pixels)
+    EXPECT_NEAR(v, 100, 2);
 }
 
 TEST(Codec, GarbageAndTruncatedFilesAreDecodeErrors) {

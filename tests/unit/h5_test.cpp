@@ -65,7 +65,8 @@ RunResult sample_run(const std::string& strategy, int n) {
 
 std::vector<InputFile> inputs(int n) {
   std::vector<InputFile> v;
-  for (int i = 0; i < n; ++i) v.push_back({"/in/img-" + std::to_string(i) + ".png", 100u + i, ""});
+  for (int i = 0; i < n; ++i)
+    v.push_back({"/in/img-" + std::to_string(i) + ".png", 100u + i, ""});
   return v;
 }
 
@@ -118,7 +119,8 @@ TEST(Results, AppendingAddsRunsAndKeepsOldOnes) {
   // A different input list is stored beside the first; /inputs stays the first.
   append_runs(path, inputs(4), {sample_run("c", 4)});
   const ResultsFile f = read_results(path);
-  EXPECT_EQ(f.run_names, (std::vector<std::string>{"run-00001", "run-00002", "run-00003", "run-00004"}));
+  EXPECT_EQ(f.run_names,
+            (std::vector<std::string>{"run-00001", "run-00002", "run-00003", "run-00004"}));
   EXPECT_EQ(f.runs[0].attrs.str("strategy"), "sequential");
   EXPECT_EQ(f.runs[2].attrs.str("strategy"), "b");
   EXPECT_EQ(f.inputs.size(), 3u);
@@ -145,8 +147,9 @@ TEST(Results, InterruptedWriteLeavesFileIntact) {
 TEST(Results, FailedFirstWriteCreatesNothing) {
   TempDir d;
   const auto path = (d / "new.h5").string();
-  EXPECT_THROW(append_runs(path, inputs(1), {sample_run("x", 1)}, [] { throw std::runtime_error("boom"); }),
-               std::runtime_error);
+  EXPECT_THROW(
+      append_runs(path, inputs(1), {sample_run("x", 1)}, [] { throw std::runtime_error("boom"); }),
+      std::runtime_error);
   EXPECT_FALSE(fs::exists(path));
 }
 

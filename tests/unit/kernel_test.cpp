@@ -41,7 +41,8 @@ TEST(Kernel, AllRgbTriplesMatchFormula) {
   to_gray(rgb, 3, gray);
   std::size_t mismatches = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    if (gray[i] != reference(static_cast<unsigned>(i >> 16), (i >> 8) & 0xFF, i & 0xFF)) ++mismatches;
+    if (gray[i] != reference(static_cast<unsigned>(i >> 16), (i >> 8) & 0xFF, i & 0xFF))
+      ++mismatches;
   }
   EXPECT_EQ(mismatches, 0u);
 }
@@ -51,7 +52,8 @@ TEST(Kernel, RgbaIgnoresAlpha) {
   constexpr std::size_t n = 4096;
   std::vector<std::uint8_t> rgba(4 * n), rgb(3 * n);
   for (std::size_t i = 0; i < n; ++i) {
-    for (int c = 0; c < 3; ++c) rgb[3 * i + c] = rgba[4 * i + c] = static_cast<std::uint8_t>(rng());
+    for (int c = 0; c < 3; ++c)
+      rgb[3 * i + c] = rgba[4 * i + c] = static_cast<std::uint8_t>(rng());
     rgba[4 * i + 3] = static_cast<std::uint8_t>(rng());
   }
   std::vector<std::uint8_t> a(n), b(n);

@@ -19,7 +19,8 @@ void touch(const fs::path& p, const std::string& content = "x") {
 
 std::vector<std::string> paths(const InputList& l) {
   std::vector<std::string> out;
-  for (const auto& f : l.files) out.push_back(f.path);
+  for (const auto& f : l.files)
+    out.push_back(f.path);
   return out;
 }
 
@@ -31,14 +32,16 @@ TEST(Listing, ScansRecursivelyFiltersAndSorts) {
   touch(d / "a/notes.txt");
   touch(d / "c.bmp");
   touch(d / "noext");
-  for (const char* e : {"t.tga", "g.gif", "p.pnm", "q.pgm", "r.ppm", "s.psd"}) touch(d / "more" / e);
+  for (const char* e : {"t.tga", "g.gif", "p.pnm", "q.pgm", "r.ppm", "s.psd"})
+    touch(d / "more" / e);
   const auto l = list_inputs({d.path().string()}, {});
   const fs::path root = d.path();
   std::vector<std::string> expected = {
-      (root / "a/deep/er/y.JPG").string(), (root / "a/x.jpeg").string(), (root / "b/z.png").string(),
-      (root / "c.bmp").string(),           (root / "more/g.gif").string(), (root / "more/p.pnm").string(),
-      (root / "more/q.pgm").string(),      (root / "more/r.ppm").string(), (root / "more/s.psd").string(),
-      (root / "more/t.tga").string()};
+      (root / "a/deep/er/y.JPG").string(), (root / "a/x.jpeg").string(),
+      (root / "b/z.png").string(),         (root / "c.bmp").string(),
+      (root / "more/g.gif").string(),      (root / "more/p.pnm").string(),
+      (root / "more/q.pgm").string(),      (root / "more/r.ppm").string(),
+      (root / "more/s.psd").string(),      (root / "more/t.tga").string()};
   EXPECT_EQ(paths(l), expected);
   EXPECT_EQ(l.root, root.string());
   EXPECT_EQ(l.files[0].size, 1u);

@@ -77,9 +77,11 @@ Outcome run(Strategy s, int workers, std::vector<WorkItem> items, const std::str
   ctx.origin = Clock::now();
   ctx.done = &done;
   Outcome o{strategy_info(s).run(ctx), {}};
-  for (const auto& r : o.out.records) o.checksums[r.image] = r.checksum;
+  for (const auto& r : o.out.records)
+    o.checksums[r.image] = r.checksum;
   std::size_t processed = 0;
-  for (const auto& r : o.out.records) processed += r.status != static_cast<int>(ImageStatus::kNotProcessed);
+  for (const auto& r : o.out.records)
+    processed += r.status != static_cast<int>(ImageStatus::kNotProcessed);
   EXPECT_EQ(done.load(), processed);
   return o;
 }
@@ -96,7 +98,8 @@ std::string name(const ::testing::TestParamInfo<Param>& p) {
 std::vector<Param> all_params() {
   std::vector<Param> v;
   for (const auto& info : strategy_table()) {
-    for (int w : {1, 2, 4}) v.push_back({info.id, w});
+    for (int w : {1, 2, 4})
+      v.push_back({info.id, w});
   }
   return v;
 }
@@ -156,7 +159,8 @@ void bad_images_case(Strategy strategy, int workers, bool memory) {
   missing.file.path = (d / "missing.png").string();
   items.push_back(missing);
   if (memory) {
-    for (auto& it : items) graybench::preload(it);
+    for (auto& it : items)
+      graybench::preload(it);
   }
   const Outcome o = run(strategy, workers, std::move(items));
   ASSERT_EQ(o.out.records.size(), Dataset::get().list().files.size() + 2);
@@ -186,7 +190,8 @@ TEST_P(EveryStrategy, StopRequestLeavesNotProcessedRows) {
   const Outcome o = run(strategy, workers, items_of(Dataset::get().list()));
   clear_stop();
   ASSERT_EQ(o.out.records.size(), Dataset::get().list().files.size());
-  for (const auto& r : o.out.records) EXPECT_EQ(r.status, static_cast<int>(ImageStatus::kNotProcessed));
+  for (const auto& r : o.out.records)
+    EXPECT_EQ(r.status, static_cast<int>(ImageStatus::kNotProcessed));
 }
 
 TEST_P(EveryStrategy, EmptyFeedIsFine) {
@@ -214,7 +219,8 @@ TEST(Processes, SharedMemoryIpcMatchesPipe) {
       pixels += static_cast<std::uint64_t>(r.width) * r.height;
       pipe_bytes += r.ipc_bytes;
     }
-    for (const auto& r : shm.out.records) shm_bytes += r.ipc_bytes;
+    for (const auto& r : shm.out.records)
+      shm_bytes += r.ipc_bytes;
     if (!memory) EXPECT_EQ(pipe_bytes, pixels);  // the grayscale pixels came back
     EXPECT_EQ(pipe_bytes, shm_bytes);
     EXPECT_EQ(pipe.out.attrs.str("ipc"), "pipe");
@@ -242,7 +248,8 @@ TEST(Processes, DeadWorkerIsDetectedAndOthersFinish) {
   EXPECT_EQ(ok, 4);
   EXPECT_EQ(lost, static_cast<int>(Dataset::get().list().files.size()) - 4);
   bool signal_named = false;
-  for (const auto& r : o.out.records) signal_named |= r.error.find("signal 9") != std::string::npos;
+  for (const auto& r : o.out.records)
+    signal_named |= r.error.find("signal 9") != std::string::npos;
   EXPECT_TRUE(signal_named);
 }
 
@@ -255,7 +262,8 @@ TEST(Processes, UnstartableWorkersLoseEveryImageButReturn) {
   ctx.origin = Clock::now();
   const auto out = run_processes(ctx);
   ASSERT_EQ(out.records.size(), Dataset::get().list().files.size());
-  for (const auto& r : out.records) EXPECT_EQ(r.status, static_cast<int>(ImageStatus::kWorkerLost));
+  for (const auto& r : out.records)
+    EXPECT_EQ(r.status, static_cast<int>(ImageStatus::kWorkerLost));
 }
 
 TEST(Gil, OneHolderAtATimeAndForcedSwitches) {
@@ -287,7 +295,8 @@ TEST(Gil, OneHolderAtATimeAndForcedSwitches) {
   Gil alone(std::chrono::microseconds(1));
   {
     GilSection hold(&alone);
-    for (int i = 0; i < 1000; ++i) alone.maybe_yield();
+    for (int i = 0; i < 1000; ++i)
+      alone.maybe_yield();
   }
   EXPECT_EQ(alone.switches(), 0u);  // nobody waiting: the holder keeps it
 }
