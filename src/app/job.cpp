@@ -39,7 +39,7 @@ std::vector<InputFile> list_on_root(const Config& config, const mpi::Comm& comm)
   if (comm.rank() == 0) {
     try {
       check_results_target(config.results);
-      files = list_inputs(config.inputs, config.lists, config.output_dir).files;
+      files = list_inputs(config.inputs, config.lists, config.output_dir, config.results).files;
       w.put<std::uint8_t>(0);
       w.put<std::uint64_t>(files.size());
     } catch (const UsageError& e) {
@@ -249,7 +249,10 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   rank.host = hostname();
   rank.n_images = outcome.records.size();
   rank.wall_s = seconds_between(ctx.origin, t_end);
-  rank.compute_s = seconds_between(ctx.origin, t_compute);
+  // The last image done, not the strategy's return: joins and reaping are teardown_s.
+  rank.compute_s = 0;
+  for (const auto& r : outcome.records) rank.compute_s = std::max(rank.compute_s, r.t_end);
+  if (outcome.records.empty()) rank.compute_s = seconds_between(ctx.origin, t_compute);
   rank.idle_s = seconds_between(t_compute, t_end);
   rank.distribute_s = distribute_s;
   rank.setup_s = outcome.setup_s;

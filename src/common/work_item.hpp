@@ -32,6 +32,9 @@ class WorkFeed {
   /// Called by the main thread once the strategy returned, before any other MPI call: ends
   /// whatever the feed runs in the background (rank 0's dispatcher).
   virtual void finish() {}
+  /// True when items are drawn on demand (dynamic distribution): a strategy should draw small
+  /// batches as its workers free up rather than plan a loop over a known set.
+  virtual bool on_demand() const { return false; }
   /// How items are handed out, for the run metadata ("static", "rma", "dispatcher").
   virtual std::string mechanism() const { return "static"; }
 };

@@ -1,9 +1,11 @@
 #include "h5/results.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstdio>
 #include <filesystem>
@@ -373,11 +375,20 @@ std::vector<std::string> append_runs(const std::string& path, const std::vector<
                                      const std::vector<RunResult>& runs,
                                      const std::function<void()>& before_commit) {
   h5::ErrorSilencer quiet;
-  const fs::path target(path);
-  const fs::path tmp = target.string() + ".tmp." + std::to_string(::getpid());
+  std::error_code ec;
+  // Through a symlink, update the file it names (rename would replace the link itself).
+  fs::path target = fs::weakly_canonical(path, ec);
+  if (ec) target = path;
+  // Unique across the nodes of a shared file system, where pids repeat.
+  const fs::path tmp = target.string() + ".tmp." + hostname() + "." + std::to_string(::getpid());
   std::vector<std::string> names;
   try {
-    std::error_code ec;
+    // Concurrent writers (several jobs appending to one file) take turns: without the lock the
+    // second rename would drop the first writer's runs. The lock file stays beside the results.
+    Fd lock = Fd::open(target.string() + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    while (::flock(lock.get(), LOCK_EX) != 0) {
+      if (errno != EINTR) throw_errno("flock " + target.string() + ".lock");
+    }
     fs::remove(tmp, ec);
     const bool existed = fs::exists(target, ec);
     if (existed) fs::copy_file(target, tmp, fs::copy_options::overwrite_existing);

@@ -1,5 +1,7 @@
 #include "io/listing.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -84,7 +86,8 @@ std::string mirror_name(const fs::path& relative) {
 
 InputList list_inputs(const std::vector<std::string>& inputs,
                       const std::vector<std::string>& list_files,
-                      const std::optional<std::string>& output_dir) {
+                      const std::optional<std::string>& output_dir,
+                      const std::optional<std::string>& results) {
   std::vector<Candidate> found;
   for (const auto& in : inputs)
     add_input(in, "", found);
@@ -105,14 +108,20 @@ InputList list_inputs(const std::vector<std::string>& inputs,
   std::sort(found.begin(), found.end(), [](const Candidate& x, const Candidate& y) {
     return x.path.native() < y.path.native();
   });
-  // The same file twice (spelled twice, or reached through a symlink) is converted once.
-  std::set<fs::path> seen;
+  // The same file twice (spelled twice, through a symlink, or as a hard link) is converted
+  // once: files are identified by device and inode.
+  std::set<fs::path> seen;  // canonical paths of the inputs, for the overwrite check
+  std::set<std::pair<dev_t, ino_t>> ids;
   std::vector<Candidate> unique;
   for (auto& c : found) {
     std::error_code ec;
     fs::path key = fs::weakly_canonical(c.path, ec);
     if (ec) key = c.path;
-    if (seen.insert(key).second) unique.push_back(std::move(c));
+    struct stat st {};
+    const bool fresh = ::stat(c.path.c_str(), &st) == 0 ? ids.emplace(st.st_dev, st.st_ino).second
+                                                         : !seen.count(key);
+    seen.insert(key);
+    if (fresh) unique.push_back(std::move(c));
   }
 
   fs::path root = unique.front().root;
@@ -122,7 +131,6 @@ InputList list_inputs(const std::vector<std::string>& inputs,
   InputList list;
   list.root = root.string();
   list.files.reserve(unique.size());
-  std::map<std::string, std::string> outputs;  // output_rel -> input, to catch collisions
   for (const auto& c : unique) {
     InputFile f;
     f.path = c.path.string();
@@ -130,11 +138,6 @@ InputList list_inputs(const std::vector<std::string>& inputs,
     f.size = fs::file_size(c.path, ec);
     if (ec) f.size = 0;  // unreadable now: the run records the read error for this image
     f.output_rel = mirror_name(c.path.lexically_relative(root));
-    auto [it, inserted] = outputs.emplace(f.output_rel, f.path);
-    if (!inserted) {
-      throw UsageError("inputs " + it->second + " and " + f.path + " would share output " +
-                       f.output_rel);
-    }
     list.files.push_back(std::move(f));
   }
 
@@ -144,10 +147,24 @@ InputList list_inputs(const std::vector<std::string>& inputs,
     if (fs::exists(out, ec) && !fs::is_directory(out, ec)) {
       throw UsageError("--output-dir is not a directory: " + *output_dir);
     }
+    fs::path results_target;
+    if (results) results_target = fs::weakly_canonical(absolute_normal(*results), ec);
+    // Compare where the files really land (symlinked folders included), not the names.
+    std::map<fs::path, std::string> targets;  // output file -> the input written there
     for (const auto& f : list.files) {
-      const fs::path target = fs::weakly_canonical(out / f.output_rel, ec);
-      if (!ec && seen.count(target)) {
-        throw UsageError("output " + (out / f.output_rel).string() + " would overwrite an input");
+      const fs::path spelled = out / f.output_rel;
+      fs::path target = fs::weakly_canonical(spelled, ec);
+      if (ec) target = spelled;
+      if (seen.count(target)) {
+        throw UsageError("output " + spelled.string() + " would overwrite an input");
+      }
+      if (!results_target.empty() && target == results_target) {
+        throw UsageError("output " + spelled.string() + " would overwrite the --results file");
+      }
+      auto [it, inserted] = targets.emplace(target, f.path);
+      if (!inserted) {
+        throw UsageError("inputs " + it->second + " and " + f.path + " would share output " +
+                         spelled.string());
       }
     }
   }

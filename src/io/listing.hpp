@@ -33,11 +33,13 @@ std::string mirror_name(const std::filesystem::path& relative);
 /// Lists the images named by `inputs` (files, or directories scanned recursively, following no
 /// directory symlinks) and by `list_files` (one path per line, relative to the current
 /// directory; blank lines and lines starting with '#' ignored). Sorted by path; the same file
-/// reached twice (also through a symlink) is kept once. With `output_dir`, refuses any output
-/// that would overwrite an input. Throws UsageError with one clear line.
+/// reached twice (also through a symlink or a hard link) is kept once. With `output_dir`,
+/// refuses outputs that would overwrite an input or the `results` file, or land on one file.
+/// Throws UsageError with one clear line.
 InputList list_inputs(const std::vector<std::string>& inputs,
                       const std::vector<std::string>& list_files,
-                      const std::optional<std::string>& output_dir = std::nullopt);
+                      const std::optional<std::string>& output_dir = std::nullopt,
+                      const std::optional<std::string>& results = std::nullopt);
 
 /// Hex FNV-1a 64 over the sorted "path\tsize\n" lines: identifies an input set in run metadata.
 std::string fingerprint(const std::vector<InputFile>& files);

@@ -279,6 +279,7 @@ class DynamicFeed final : public WorkFeed {
     return batch;
   }
   void finish() override { counter_->finish(); }
+  bool on_demand() const override { return true; }
   std::string mechanism() const override { return counter_->mechanism(); }
 
  private:

@@ -59,7 +59,28 @@ StrategyOutcome run_openmp(const StrategyContext& ctx) {
   out.setup_s = seconds_between(t_setup, Clock::now());
 
   std::vector<std::vector<ImageRecord>> results(static_cast<std::size_t>(n));
-  for (auto batch = ctx.feed->next_batch(); !batch.empty(); batch = ctx.feed->next_batch()) {
+  if (ctx.feed->on_demand()) {
+    // Dynamic distribution: a loop per small batch would idle the team at every batch's end, so
+    // each thread draws its own batches (one at a time: the draw may call MPI, which
+    // MPI_THREAD_SERIALIZED allows from any thread). The loop schedule does not apply.
+#pragma omp parallel num_threads(n)
+    {
+      const int w = omp_get_thread_num();
+      for (;;) {
+        std::vector<WorkItem> batch;
+#pragma omp critical(graybench_feed)
+        batch = ctx.feed->next_batch();
+        if (batch.empty()) break;
+        const double now = seconds_between(ctx.origin, Clock::now());
+        for (auto& item : batch) {
+          item.available_s = now;
+          results[static_cast<std::size_t>(w)].push_back(work_on(ctx, item, w));
+        }
+      }
+    }
+  }
+  for (auto batch = ctx.feed->on_demand() ? std::vector<WorkItem>{} : ctx.feed->next_batch();
+       !batch.empty(); batch = ctx.feed->next_batch()) {
     const double now = seconds_between(ctx.origin, Clock::now());
     for (auto& item : batch)
       item.available_s = now;
@@ -76,7 +97,7 @@ StrategyOutcome run_openmp(const StrategyContext& ctx) {
       out.records.push_back(std::move(r));
   }
   out.worker_cpus = join_worker_cpus(std::move(worker_cpus));
-  out.attrs.set("omp_schedule", to_string(ctx.omp));
+  out.attrs.set("omp_schedule", ctx.feed->on_demand() ? "feed" : to_string(ctx.omp));
   out.attrs.set("omp_team_size", std::int64_t{team});
   out.attrs.set("omp_proc_bind", std::string(proc_bind_name(omp_get_proc_bind())));
   out.attrs.set("omp_num_places", std::int64_t{omp_get_num_places()});

@@ -100,6 +100,27 @@ Worker spawn_worker(const StrategyContext& ctx, int id) {
   return w;
 }
 
+std::string reap(Worker& w);
+
+/// Spawns worker `id` into `w` and waits for its hello; false (and reaped) if it dies first.
+bool start_worker(const StrategyContext& ctx, Worker& w, int id) {
+  w = spawn_worker(ctx, id);
+  std::vector<std::uint8_t> frame;
+  bool ok = false;
+  try {
+    ok = recv_frame(w.results.get(), frame);
+  } catch (const std::exception&) {
+    ::kill(w.pid, SIGKILL);
+  }
+  if (!ok) {
+    std::cerr << "graybench: worker " << id << " failed to start: " << reap(w) << "\n";
+    return false;
+  }
+  WireReader r(frame);
+  w.cpus = r.get_string();
+  return true;
+}
+
 /// Reaps a dead or dying worker and says why it ended.
 std::string reap(Worker& w) {
   int status = 0;
@@ -120,7 +141,7 @@ ImageRecord lost_record(const WorkItem& item, const Worker& w, const std::string
 }
 
 /// Sends one task; false if the worker is gone (EPIPE).
-bool send_task(const StrategyContext& ctx, Worker& w, WorkItem item) {
+bool send_task(const StrategyContext& ctx, Worker& w, WorkItem& item) {
   WireWriter msg;
   msg.put(item.index);
   msg.put_string(item.file.path);
@@ -197,19 +218,23 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
   std::signal(SIGPIPE, SIG_IGN);
   StrategyOutcome out;
 
-  const auto t_setup = Clock::now();
-  std::vector<Worker> workers;
-  for (int i = 0; i < ctx.workers; ++i)
-    workers.push_back(spawn_worker(ctx, i));
-  // Start-up ends when every worker has said hello (it runs, and knows its CPUs).
-  for (auto& w : workers) {
-    std::vector<std::uint8_t> frame;
-    if (!recv_frame(w.results.get(), frame)) {
-      std::cerr << "graybench: worker " << w.id << " failed to start: " << reap(w) << "\n";
-      continue;
+  // A dead worker is replaced, as multiprocessing.Pool does, up to twice the pool size per run;
+  // the image it held is recorded as worker_lost.
+  int respawns_left = 2 * ctx.workers;
+  std::int64_t respawns = 0;
+  auto replace = [&](Worker& w) {
+    while (!w.alive && respawns_left > 0) {
+      --respawns_left;
+      ++respawns;
+      start_worker(ctx, w, w.id);
     }
-    WireReader r(frame);
-    w.cpus = r.get_string();
+  };
+
+  const auto t_setup = Clock::now();
+  std::vector<Worker> workers(static_cast<std::size_t>(ctx.workers));
+  // Start-up ends when every worker has said hello (it runs, and knows its CPUs).
+  for (int i = 0; i < ctx.workers; ++i) {
+    if (!start_worker(ctx, workers[i], i)) replace(workers[i]);
   }
   out.setup_s = seconds_between(t_setup, Clock::now());
 
@@ -256,6 +281,7 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
         const std::string why = reap(w);
         std::cerr << "graybench: worker " << w.id << " " << why << "\n";
         pending.push_front(std::move(item));  // never started: another worker takes it
+        replace(w);
       }
       refill();
     }
@@ -301,18 +327,24 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
       std::optional<ImageRecord> rec;
       try {
         rec = receive(ctx, w);
-      } catch (const std::exception&) {
-        rec.reset();  // a torn frame means the worker died mid-write
+      } catch (const std::exception& e) {
+        // A torn or malformed frame: the worker died mid-write, or cannot be trusted any more.
+        // Make sure it is gone before waiting for it.
+        std::cerr << "graybench: worker " << w.id << ": " << e.what() << "\n";
+        ::kill(w.pid, SIGKILL);
+        rec.reset();
       }
       if (rec) {
         finish(std::move(*rec));
+        w.busy.reset();
       } else {
         const std::string why = reap(w);
         std::cerr << "graybench: worker " << w.id << " died (" << why << ") while converting "
                   << w.busy->item.file.path << "\n";
         finish(lost_record(w.busy->item, w, "died (" + why + ")"));
+        w.busy.reset();
+        replace(w);
       }
-      w.busy.reset();
     }
   }
 
@@ -326,6 +358,7 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
   out.teardown_s = seconds_between(t_teardown, Clock::now());
   out.worker_cpus = join_worker_cpus(std::move(cpus));
   out.attrs.set("ipc", std::string(to_string(ctx.ipc)));
+  out.attrs.set("worker_respawns", respawns);
   return out;
 }
 

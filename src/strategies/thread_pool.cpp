@@ -11,10 +11,11 @@ ThreadPool::ThreadPool(int n, const std::function<void(int)>& on_start) {
     threads_.emplace_back([this, w, &on_start, &started_m, &started_cv, &started] {
       if (on_start) on_start(w);
       {
+        // Notify under the lock: the waiter owns these and may return as soon as it sees n.
         std::lock_guard lk(started_m);
         ++started;
-      }
-      started_cv.notify_one();
+        started_cv.notify_one();
+    }
       for (;;) {
         std::function<void(int)> task;
         {

@@ -77,10 +77,11 @@ StrategyOutcome run_threads(const StrategyContext& ctx) {
     threads.emplace_back([&, w] {
       cpus[w] = affinity_cpus();
       {
+        // Notify under the lock: the waiter owns these and may return as soon as it sees n.
         std::lock_guard lk(started_m);
         ++started;
-      }
-      started_cv.notify_one();
+        started_cv.notify_one();
+    }
       WorkItem item;
       while (queue.pop(item))
         results[w].push_back(work_on(ctx, item, w));

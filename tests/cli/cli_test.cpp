@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 #include <map>
 #include <set>
 
@@ -168,6 +169,31 @@ TEST(Cli, BadImagesAreRecordedAndExitThree) {
     }
   }
   EXPECT_EQ(failed, 2);
+}
+
+TEST(Cli, ConcurrentJobsAppendingToOneFileLoseNothing) {
+  TempDir d;
+  make_set(d / "in", 2);
+  const auto res = (d / "shared.h5").string();
+  std::vector<ProcResult> results(4);
+  std::vector<std::thread> jobs;
+  for (auto& r : results) {
+    jobs.emplace_back([&] { r = graybench({"-i", (d / "in").string(), "-r", res, "--repeat", "5", "-q"}); });
+  }
+  for (auto& j : jobs) j.join();
+  for (const auto& r : results) EXPECT_EQ(r.code, 0) << r.err;
+  const ResultsFile f = read_results(res);
+  EXPECT_EQ(f.runs.size(), 20u);
+}
+
+TEST(Cli, OutputsNeverOverwriteTheResultsFile) {
+  TempDir d;
+  make_set(d / "in", 3);  // includes set-0/img-00000.png
+  fs::create_directories(d / "out/set-0");
+  const auto res = (d / "out/set-0/img-00000.png").string();
+  const ProcResult r = graybench({"-i", (d / "in").string(), "-o", (d / "out").string(), "-r", res});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("would overwrite the --results file"), std::string::npos) << r.err;
 }
 
 TEST(Cli, ResultsThatAreNotHdf5AreLeftAlone) {

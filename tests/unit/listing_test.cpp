@@ -116,11 +116,37 @@ TEST(Listing, SingleFileMirrorsToItsName) {
   EXPECT_EQ(l.files.at(0).output_rel, "one.gif.png");
 }
 
-TEST(Listing, CollidingOutputsAreRefused) {
+TEST(Listing, CollidingOutputsAreRefusedOnlyWhenWritten) {
   TempDir d;
-  touch(d / "x.jpg");
-  touch(d / "x.jpg.png");
-  EXPECT_THROW(list_inputs({d.path().string()}, {}), UsageError);
+  touch(d / "in/x.jpg");
+  touch(d / "in/x.jpg.png");
+  EXPECT_EQ(list_inputs({(d / "in").string()}, {}).files.size(), 2u);  // nothing is written
+  EXPECT_THROW(list_inputs({(d / "in").string()}, {}, (d / "out").string()), UsageError);
+}
+
+TEST(Listing, OutputsMeetingThroughASymlinkedFolderAreRefused) {
+  TempDir d;
+  touch(d / "in/a/x.png");
+  touch(d / "in/b/x.png");
+  fs::create_directories(d / "out/a");
+  fs::create_directory_symlink(d / "out/a", d / "out/b");  // out/b/x.png is out/a/x.png
+  EXPECT_THROW(list_inputs({(d / "in").string()}, {}, (d / "out").string()), UsageError);
+}
+
+TEST(Listing, HardLinksAreOneFile) {
+  TempDir d;
+  touch(d / "a.png");
+  fs::create_hard_link(d / "a.png", d / "b.png");
+  EXPECT_EQ(list_inputs({d.path().string()}, {}).files.size(), 1u);
+}
+
+TEST(Listing, NeverOverwritesTheResultsFile) {
+  TempDir d;
+  touch(d / "in/x.jpg");
+  const auto out = (d / "out").string();
+  EXPECT_THROW(list_inputs({(d / "in").string()}, {}, out, (d / "out/x.jpg.png").string()),
+               UsageError);
+  EXPECT_NO_THROW(list_inputs({(d / "in").string()}, {}, out, (d / "out/r.h5").string()));
 }
 
 TEST(Listing, NeverOverwritesAnInput) {

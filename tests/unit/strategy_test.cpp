@@ -228,29 +228,45 @@ TEST(Processes, SharedMemoryIpcMatchesPipe) {
   }
 }
 
-TEST(Processes, DeadWorkerIsDetectedAndOthersFinish) {
+TEST(Processes, DeadWorkersAreDetectedAndReplaced) {
   ::setenv("GRAYBENCH_TEST_WORKER_DIE_AFTER", "2", 1);
   const Outcome o = run(Strategy::kProcesses, 2, items_of(Dataset::get().list()));
   ::unsetenv("GRAYBENCH_TEST_WORKER_DIE_AFTER");
-  // Both workers die on their third task: 4 images done, 2 lost in flight, the rest lost with
-  // no worker left. Every image still has exactly one row.
-  ASSERT_EQ(o.out.records.size(), Dataset::get().list().files.size());
+  // Every worker dies (SIGKILL) on its third task and is replaced; the image it held is lost,
+  // every other image converts, and every image has exactly one row.
+  const std::size_t n = Dataset::get().list().files.size();
+  ASSERT_EQ(o.out.records.size(), n);
+  std::set<std::uint64_t> images;
   int ok = 0, lost = 0;
   for (const auto& r : o.out.records) {
+    images.insert(r.image);
     if (r.status == 0) {
       ++ok;
       EXPECT_EQ(r.checksum, reference_checksums().at(r.image));
     } else {
       EXPECT_EQ(r.status, static_cast<int>(ImageStatus::kWorkerLost));
+      EXPECT_NE(r.error.find("killed by signal 9"), std::string::npos) << r.error;
       ++lost;
     }
   }
-  EXPECT_EQ(ok, 4);
-  EXPECT_EQ(lost, static_cast<int>(Dataset::get().list().files.size()) - 4);
-  bool signal_named = false;
-  for (const auto& r : o.out.records)
-    signal_named |= r.error.find("signal 9") != std::string::npos;
-  EXPECT_TRUE(signal_named);
+  EXPECT_EQ(images.size(), n);
+  EXPECT_GE(ok, 2 * lost - 2);  // each incarnation converts two before it dies
+  EXPECT_GT(lost, 0);
+  EXPECT_EQ(o.out.attrs.integer("worker_respawns"), lost);
+}
+
+TEST(Processes, RespawnsAreBoundedThenImagesAreLost) {
+  ::setenv("GRAYBENCH_TEST_WORKER_DIE_AFTER", "0", 1);
+  const Outcome o = run(Strategy::kProcesses, 2, items_of(Dataset::get().list()));
+  ::unsetenv("GRAYBENCH_TEST_WORKER_DIE_AFTER");
+  ASSERT_EQ(o.out.records.size(), Dataset::get().list().files.size());
+  int no_worker = 0;
+  for (const auto& r : o.out.records) {
+    EXPECT_EQ(r.status, static_cast<int>(ImageStatus::kWorkerLost));
+    no_worker += r.error.find("no live worker left") != std::string::npos;
+  }
+  EXPECT_EQ(o.out.attrs.integer("worker_respawns"), 4);  // twice the pool size
+  EXPECT_EQ(no_worker, static_cast<int>(Dataset::get().list().files.size()) - 6);
 }
 
 TEST(Processes, UnstartableWorkersLoseEveryImageButReturn) {
