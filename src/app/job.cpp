@@ -9,6 +9,7 @@
 #include <set>
 
 #include "app/progress.hpp"
+#include "common/cancel.hpp"
 #include "common/posix.hpp"
 #include "common/wire.hpp"
 #include "h5/results.hpp"
@@ -251,7 +252,8 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   rank.wall_s = seconds_between(ctx.origin, t_end);
   // The last image done, not the strategy's return: joins and reaping are teardown_s.
   rank.compute_s = 0;
-  for (const auto& r : outcome.records) rank.compute_s = std::max(rank.compute_s, r.t_end);
+  for (const auto& r : outcome.records)
+    rank.compute_s = std::max(rank.compute_s, r.t_end);
   if (outcome.records.empty()) rank.compute_s = seconds_between(ctx.origin, t_compute);
   rank.idle_s = seconds_between(t_compute, t_end);
   rank.distribute_s = distribute_s;
@@ -299,10 +301,12 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
     distribute = std::max(distribute, run.ranks.back().distribute_s);
     gather = std::max(gather, run.ranks.back().gather_s);
   }
-  std::int64_t failed = 0;
+  std::int64_t failed = 0, not_processed = 0;
   std::uint64_t pixels = 0;
   for (const auto& r : run.images) {
-    failed += r.status != 0;
+    const bool skipped = r.status == static_cast<std::int32_t>(ImageStatus::kNotProcessed);
+    not_processed += skipped;
+    failed += r.status != 0 && !skipped;
     pixels += static_cast<std::uint64_t>(r.width) * r.height;
   }
   const bool complete =
@@ -319,6 +323,7 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   run.attrs.set("wall_s", wall_s);
   run.attrs.set("n_images", static_cast<std::int64_t>(files.size()));
   run.attrs.set("n_failed", failed);
+  run.attrs.set("n_not_processed", not_processed);
   run.attrs.set("status", std::string(complete ? "complete" : "incomplete"));
   run.attrs.set("setup_s", setup);
   run.attrs.set("teardown_s", teardown);
@@ -341,9 +346,8 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
   bool any_failed = false;
   std::set<std::pair<Strategy, int>> warned;
 
-  for (const RunSpec& spec : plan_sweep(config)) {
-    RunResult run = execute(spec, config, comm, files);
-    if (comm.rank() != 0 || spec.warmup) continue;
+  // Rank 0 appends a measured run to the results file and prints its summary line.
+  auto save = [&](RunResult& run, const RunSpec& spec) {
     for (const auto& [k, v] : common.items())
       run.attrs.set(k, v);
     const int effective = strategy_info(spec.strategy).parallel ? spec.workers : 1;
@@ -372,8 +376,25 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
                     ResourceUsage::now().max_rss_kb / 1024.0);
       out << line << std::flush;
     }
+  };
+
+  bool interrupted = false;
+  for (const RunSpec& spec : plan_sweep(config)) {
+    RunResult run = execute(spec, config, comm, files);
+    // Every rank learns whether any rank was asked to stop, so all leave the sweep together.
+    interrupted = comm.max(stop_requested() ? 1.0 : 0.0) > 0.0;
+    if (comm.rank() == 0 && !spec.warmup) save(run, spec);
+    if (interrupted) break;
   }
   if (comm.rank() == 0 && !config.quiet) out << "results: " << config.results << "\n";
+  if (interrupted) {
+    if (comm.rank() == 0) {
+      std::cerr << "graybench: interrupted"
+                << (stop_signal() ? " by signal " + std::to_string(stop_signal()) : std::string())
+                << ": the runs so far are saved, the last one as incomplete\n";
+    }
+    return ExitCode::kInterrupted;
+  }
   // Every rank returns the same code: rank 0 decides.
   std::vector<std::uint8_t> code{static_cast<std::uint8_t>(any_failed ? 1 : 0)};
   comm.bcast(code, 0);

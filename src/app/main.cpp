@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "app/job.hpp"
+#include "common/cancel.hpp"
 #include "cli/config.hpp"
 #include "mpi/comm.hpp"
 #include "strategies/worker_protocol.hpp"
@@ -21,6 +22,9 @@ int main(int argc, char** argv) {
     return static_cast<int>(ExitCode::kFatal);
   }
   const mpi::Comm comm = mpi::Comm::world();
+  // SIGTERM (a Slurm time limit, scancel) or SIGINT ends the current run early; what was done is
+  // saved as an incomplete run and the sweep stops.
+  install_stop_handlers();
   try {
     const ParseResult parsed = parse_command_line(args);
     if (parsed.action != ParseResult::Action::kRun) {

@@ -7,6 +7,11 @@ namespace graybench {
 bool stop_requested();
 /// Requests a stop (async-signal-safe).
 void request_stop();
+/// Installs SIGTERM and SIGINT handlers that request a stop (SA_RESTART: other system calls go
+/// on; poll() returns EINTR so waiting loops look at the flag).
+void install_stop_handlers();
+/// The signal that requested the stop, 0 if none (or a stop requested by a call).
+int stop_signal();
 /// Clears the request (tests).
 void clear_stop();
 

@@ -12,6 +12,7 @@ enum class ExitCode : int {
   kFatal = 1,         ///< the job could not go on (I/O on the results file, MPI, internal error)
   kUsage = 2,         ///< bad command line or input selection; nothing was run
   kImagesFailed = 3,  ///< finished, but some images failed (each failure is a row in the file)
+  kInterrupted = 4,   ///< stopped by SIGTERM/SIGINT: finished runs and the interrupted one saved
 };
 
 /// Bad command line or input selection. Printed as one line; exit code 2.

@@ -44,6 +44,10 @@ int worker_main(const std::vector<std::string>& args) {
       const auto eq = a.find('=');
       if (eq != std::string::npos) kv[a.substr(0, eq)] = a.substr(eq + 1);
     }
+    // The parent decides when to stop (a job's SIGTERM or a terminal's SIGINT reaches the whole
+    // process group): a worker finishes its task and leaves when its task pipe closes.
+    std::signal(SIGTERM, SIG_IGN);
+    std::signal(SIGINT, SIG_IGN);
     const int id = std::stoi(kv.at("id"));
     const Clock::time_point origin{std::chrono::nanoseconds(std::stoll(kv.at("origin_ns")))};
     const bool shm = kv.at("ipc") == "shm";

@@ -1,6 +1,7 @@
 // Runs the real graybench binaries as a user would.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <fstream>
 #include <thread>
 #include <map>
@@ -194,6 +195,46 @@ TEST(Cli, OutputsNeverOverwriteTheResultsFile) {
   const ProcResult r = graybench({"-i", (d / "in").string(), "-o", (d / "out").string(), "-r", res});
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_NE(r.err.find("would overwrite the --results file"), std::string::npos) << r.err;
+}
+
+TEST(Cli, SigtermSavesTheRunSoFarAsIncompleteAndStops) {
+  TempDir d;
+  GenOptions o;
+  o.count = 24;
+  o.sizes = {{320, 240}};
+  generate_dataset(d / "in", o);
+  const auto res = d / "r.h5";
+  // Slow enough per image (kernel repeated) that the second repetition is still running.
+  test::Child job({GRAYBENCH_EXE, "-i", (d / "in").string(), "-r", res.string(), "--strategy",
+                   "threads", "--workers", "2", "--kernel-repeat", "300", "--repeat", "5", "-q"});
+  for (int i = 0; i < 600 && !fs::exists(res); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(fs::exists(res)) << "the first run never finished";
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  job.signal(SIGTERM);
+  const ProcResult r = job.wait();
+  EXPECT_EQ(r.code, 4) << r.err;
+  EXPECT_NE(r.err.find("interrupted by signal 15"), std::string::npos) << r.err;
+  const ResultsFile f = read_results(res.string());
+  ASSERT_GE(f.runs.size(), 2u);
+  EXPECT_LT(f.runs.size(), 5u);  // the sweep stopped
+  for (std::size_t k = 0; k + 1 < f.runs.size(); ++k) EXPECT_EQ(f.runs[k].attrs.str("status"), "complete");
+  const RunResult& last = f.runs.back();
+  EXPECT_EQ(last.attrs.str("status"), "incomplete");
+  ASSERT_EQ(last.images.size(), 24u);  // every image has its row
+  const auto skipped = last.attrs.integer("n_not_processed");
+  EXPECT_GT(skipped, 0);
+  EXPECT_EQ(last.attrs.integer("n_failed"), 0);
+  int rows_skipped = 0;
+  for (const auto& img : last.images) {
+    if (img.status == 6) {
+      ++rows_skipped;
+      EXPECT_EQ(img.checksum, 0u);
+    } else {
+      EXPECT_EQ(img.status, 0);
+      EXPECT_EQ(img.checksum, f.runs[0].images[img.image].checksum);
+    }
+  }
+  EXPECT_EQ(rows_skipped, skipped);
 }
 
 TEST(Cli, ResultsThatAreNotHdf5AreLeftAlone) {

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -24,9 +25,9 @@ std::string slurp(const fs::path& p) {
   return ss.str();
 }
 
-ProcResult run_process(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
-  TempDir io;
-  const std::string out_path = (io / "out").string(), err_path = (io / "err").string();
+namespace {
+pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+            const std::string& out_path, const std::string& err_path) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -49,6 +50,10 @@ ProcResult run_process(const std::vector<std::string>& argv, const std::vector<s
   const int rc = posix_spawnp(&pid, cargv[0], &fa, nullptr, cargv.data(), cenv.data());
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) throw std::runtime_error("spawn " + argv[0] + ": " + std::strerror(rc));
+  return pid;
+}
+
+ProcResult reap(pid_t pid, const std::string& out_path, const std::string& err_path) {
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
   }
@@ -56,6 +61,39 @@ ProcResult run_process(const std::vector<std::string>& argv, const std::vector<s
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = slurp(out_path);
   r.err = slurp(err_path);
+  return r;
+}
+}  // namespace
+
+ProcResult run_process(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  TempDir io;
+  const std::string out_path = (io / "out").string(), err_path = (io / "err").string();
+  return reap(spawn(argv, env, out_path, err_path), out_path, err_path);
+}
+
+Child::Child(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  std::string tmpl = (fs::temp_directory_path() / "graybench-child-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  io_ = tmpl;
+  pid_ = spawn(argv, env, (io_ / "out").string(), (io_ / "err").string());
+}
+
+Child::~Child() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    wait();
+  }
+  std::error_code ec;
+  fs::remove_all(io_, ec);
+}
+
+void Child::signal(int sig) const {
+  ::kill(pid_, sig);
+}
+
+ProcResult Child::wait() {
+  ProcResult r = reap(pid_, (io_ / "out").string(), (io_ / "err").string());
+  pid_ = -1;
   return r;
 }
 

@@ -18,6 +18,24 @@ struct ProcResult {
 ProcResult run_process(const std::vector<std::string>& argv,
                        const std::vector<std::string>& env = {});
 
+class TempDir;
+
+/// A child process running in the background, its output captured to files.
+class Child {
+ public:
+  Child(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+  ~Child();
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  void signal(int sig) const;
+  /// Waits for the exit and returns the status and output.
+  ProcResult wait();
+
+ private:
+  std::filesystem::path io_;
+  int pid_ = -1;
+};
+
 /// A fresh temporary directory removed at scope exit.
 class TempDir {
  public:
