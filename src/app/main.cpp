@@ -3,8 +3,8 @@
 #include <memory>
 
 #include "app/job.hpp"
-#include "common/cancel.hpp"
 #include "cli/config.hpp"
+#include "common/cancel.hpp"
 #include "mpi/comm.hpp"
 #include "strategies/worker_protocol.hpp"
 

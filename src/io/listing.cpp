@@ -119,7 +119,7 @@ InputList list_inputs(const std::vector<std::string>& inputs,
     if (ec) key = c.path;
     struct stat st {};
     const bool fresh = ::stat(c.path.c_str(), &st) == 0 ? ids.emplace(st.st_dev, st.st_ino).second
-                                                         : !seen.count(key);
+                                                        : !seen.count(key);
     seen.insert(key);
     if (fresh) unique.push_back(std::move(c));
   }

@@ -15,7 +15,7 @@ ThreadPool::ThreadPool(int n, const std::function<void(int)>& on_start) {
         std::lock_guard lk(started_m);
         ++started;
         started_cv.notify_one();
-    }
+      }
       for (;;) {
         std::function<void(int)> task;
         {

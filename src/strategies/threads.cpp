@@ -81,7 +81,7 @@ StrategyOutcome run_threads(const StrategyContext& ctx) {
         std::lock_guard lk(started_m);
         ++started;
         started_cv.notify_one();
-    }
+      }
       WorkItem item;
       while (queue.pop(item))
         results[w].push_back(work_on(ctx, item, w));

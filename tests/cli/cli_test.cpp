@@ -3,9 +3,9 @@
 
 #include <csignal>
 #include <fstream>
-#include <thread>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "h5/results.hpp"
 #include "io/codec.hpp"
@@ -179,10 +179,14 @@ TEST(Cli, ConcurrentJobsAppendingToOneFileLoseNothing) {
   std::vector<ProcResult> results(4);
   std::vector<std::thread> jobs;
   for (auto& r : results) {
-    jobs.emplace_back([&] { r = graybench({"-i", (d / "in").string(), "-r", res, "--repeat", "5", "-q"}); });
+    jobs.emplace_back([&] {
+      r = graybench({"-i", (d / "in").string(), "-r", res, "--repeat", "5", "-q"});
+    });
   }
-  for (auto& j : jobs) j.join();
-  for (const auto& r : results) EXPECT_EQ(r.code, 0) << r.err;
+  for (auto& j : jobs)
+    j.join();
+  for (const auto& r : results)
+    EXPECT_EQ(r.code, 0) << r.err;
   const ResultsFile f = read_results(res);
   EXPECT_EQ(f.runs.size(), 20u);
 }
@@ -192,7 +196,8 @@ TEST(Cli, OutputsNeverOverwriteTheResultsFile) {
   make_set(d / "in", 3);  // includes set-0/img-00000.png
   fs::create_directories(d / "out/set-0");
   const auto res = (d / "out/set-0/img-00000.png").string();
-  const ProcResult r = graybench({"-i", (d / "in").string(), "-o", (d / "out").string(), "-r", res});
+  const ProcResult r =
+      graybench({"-i", (d / "in").string(), "-o", (d / "out").string(), "-r", res});
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_NE(r.err.find("would overwrite the --results file"), std::string::npos) << r.err;
 }
@@ -207,7 +212,8 @@ TEST(Cli, SigtermSavesTheRunSoFarAsIncompleteAndStops) {
   // Slow enough per image (kernel repeated) that the second repetition is still running.
   test::Child job({GRAYBENCH_EXE, "-i", (d / "in").string(), "-r", res.string(), "--strategy",
                    "threads", "--workers", "2", "--kernel-repeat", "300", "--repeat", "5", "-q"});
-  for (int i = 0; i < 600 && !fs::exists(res); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 600 && !fs::exists(res); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_TRUE(fs::exists(res)) << "the first run never finished";
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   job.signal(SIGTERM);
@@ -217,7 +223,8 @@ TEST(Cli, SigtermSavesTheRunSoFarAsIncompleteAndStops) {
   const ResultsFile f = read_results(res.string());
   ASSERT_GE(f.runs.size(), 2u);
   EXPECT_LT(f.runs.size(), 5u);  // the sweep stopped
-  for (std::size_t k = 0; k + 1 < f.runs.size(); ++k) EXPECT_EQ(f.runs[k].attrs.str("status"), "complete");
+  for (std::size_t k = 0; k + 1 < f.runs.size(); ++k)
+    EXPECT_EQ(f.runs[k].attrs.str("status"), "complete");
   const RunResult& last = f.runs.back();
   EXPECT_EQ(last.attrs.str("status"), "incomplete");
   ASSERT_EQ(last.images.size(), 24u);  // every image has its row

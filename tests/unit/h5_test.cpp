@@ -173,10 +173,12 @@ TEST(Results, ConcurrentWritersTakeTurns) {
   // Separate processes in real use; threads here share the lock path, which is what matters.
   for (int t = 0; t < 4; ++t) {
     writers.emplace_back([&, t] {
-      for (int k = 0; k < 5; ++k) append_runs(path, inputs(2), {sample_run("w" + std::to_string(t), 2)});
+      for (int k = 0; k < 5; ++k)
+        append_runs(path, inputs(2), {sample_run("w" + std::to_string(t), 2)});
     });
   }
-  for (auto& w : writers) w.join();
+  for (auto& w : writers)
+    w.join();
   EXPECT_EQ(read_results(path).runs.size(), 20u);
 }
 
