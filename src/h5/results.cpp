@@ -429,7 +429,6 @@ std::vector<std::string> append_runs(const std::string& path, const std::vector<
     const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
     fsync_path(dir, O_RDONLY | O_DIRECTORY);
   } catch (const std::exception& e) {
-    std::error_code ec;
     fs::remove(tmp, ec);
     throw std::runtime_error("cannot save results to " + path + ": " + e.what());
   }

@@ -87,10 +87,13 @@ TEST_P(EveryPolicy, DeliversEveryImageExactlyOnce) {
   std::vector<std::uint64_t> mine;
   {
     auto feed = make_feed(policy, files, comm, chunk, counter);
-    if (counter == CounterKind::kDispatcher) EXPECT_EQ(feed->mechanism(), "dispatcher");
+    if (counter == CounterKind::kDispatcher) {
+      EXPECT_EQ(feed->mechanism(), "dispatcher");
+    }
     for (auto batch = feed->next_batch(); !batch.empty(); batch = feed->next_batch()) {
-      if (policy == Distribution::kDynamic)
+      if (policy == Distribution::kDynamic) {
         EXPECT_LE(batch.size(), static_cast<std::size_t>(chunk));
+      }
       for (const auto& it : batch) {
         EXPECT_EQ(it.file.path, "/img/" + std::to_string(it.index) + ".png");
         EXPECT_EQ(it.file.output_rel, "o" + std::to_string(it.index));
@@ -179,7 +182,9 @@ TEST(SizePolicy, ReadsPixelsFromHeadersOnRankZero) {
   int large = 0;
   for (const auto& it : items)
     large += it.index == 0 || it.index == 3;
-  if (comm.size() >= 2) EXPECT_LE(large, 1);
+  if (comm.size() >= 2) {
+    EXPECT_LE(large, 1);
+  }
 }
 
 TEST(PlanStatic, BlockIsContiguousAndBalanced) {
