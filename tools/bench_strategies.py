@@ -215,8 +215,10 @@ def target_check(table: pd.DataFrame, workers: int = TARGET_WORKERS,
 
 
 def gil_check(table: pd.DataFrame, workers: int = TARGET_WORKERS) -> pd.DataFrame:
-    """Under --gil, per mode: the GIL-bound strategies' wall ratio at `workers` / 1 worker
-    (expected >= GIL_NO_SPEEDUP_MIN: no speedup) and the processes' speedup (expected > 1).
+    """Under --gil, per mode: the GIL-bound strategies' wall ratio at `workers` / 1 worker and
+    the processes' speedup (expected > 1). In memory mode (kernel only) the GIL-bound ratio is
+    expected >= GIL_NO_SPEEDUP_MIN (no speedup); in files mode read and decode run outside the
+    emulated GIL, so some speedup (< 1) is expected.
 
     Columns: mode, strategy, measure ('wall ratio' or 'speedup'), value, expected, as_expected.
     """
@@ -234,6 +236,12 @@ def gil_check(table: pd.DataFrame, workers: int = TARGET_WORKERS) -> pd.DataFram
                 value = 1.0 / value if value else np.nan
                 rows.append(dict(mode=mode, strategy=strategy, measure="speedup", value=value,
                                  expected="> 1", as_expected=bool(value > 1.0)))
+            elif mode == "files":
+                # The emulated GIL covers only the kernel: read and decode run outside it (as
+                # Pillow's C code releases the GIL), so I/O-bound threads still speed up.
+                rows.append(dict(mode=mode, strategy=strategy, measure="wall ratio", value=value,
+                                 expected="< 1 (read/decode run outside the GIL)",
+                                 as_expected=bool(value < 1.0)))
             else:
                 rows.append(dict(mode=mode, strategy=strategy, measure="wall ratio", value=value,
                                  expected=f">= ~1 (>= {GIL_NO_SPEEDUP_MIN})",
