@@ -69,9 +69,11 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-import h5py
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import report  # noqa: E402  tools/report.py reads results files for every tool
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -104,24 +106,13 @@ class BenchError(Exception):
     """A failure to report as one line on stderr (exit 1)."""
 
 
-def _value(v):
-    """An h5py attribute value as a plain Python value."""
-    if isinstance(v, bytes):
-        return v.decode("utf-8", errors="replace")
-    if isinstance(v, np.generic):
-        return v.item()
-    return v
-
-
 def load_runs(h5path: str | os.PathLike) -> pd.DataFrame:
-    """One row per run of a graybench results file: `run` plus every run attribute."""
-    with h5py.File(h5path, "r") as f:
-        schema = _value(f.attrs.get("schema", ""))
-        if not str(schema).startswith("graybench/"):
-            raise BenchError(f"not a graybench results file (schema {schema!r}): {h5path}")
-        rows = [{"run": name, **{k: _value(v) for k, v in f["runs"][name].attrs.items()}}
-                for name in sorted(f.get("runs", {}))]
-    return pd.DataFrame(rows)
+    """One row per run of a graybench results file: `run` plus every run attribute (read by
+    tools/report.py, the project's one reader of results files)."""
+    try:
+        return report.load_runs(str(h5path))
+    except report.ReportError as e:
+        raise BenchError(str(e)) from e
 
 
 def _order(df: pd.DataFrame) -> pd.DataFrame:
