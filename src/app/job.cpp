@@ -82,6 +82,7 @@ struct Placement {
   int max_ranks_per_node = 1;  ///< most ranks sharing one host
   int node_cpus = 1;           ///< online CPUs of that busiest host
   std::string busiest_host;
+  std::vector<std::string> hosts;  ///< host of each rank, by rank
 };
 
 /// Collective: every rank reports its host and affinity; rank 0 gets the placement.
@@ -100,6 +101,7 @@ Placement placement(const mpi::Comm& comm) {
   for (const auto& part : parts) {
     WireReader r(part);
     const std::string host = r.get_string();
+    p.hosts.push_back(host);
     p.min_rank_cpus = std::min(p.min_rank_cpus, static_cast<int>(r.get<std::int32_t>()));
     auto& entry = per_host[host];
     ++entry.first;
@@ -135,8 +137,8 @@ std::string oversubscription(const Placement& p, int workers) {
 
 /// Attributes that are the same for every run of this invocation.
 Attributes job_attributes(const Config& config, const mpi::Comm& comm,
-                          const std::vector<InputFile>& files) {
-  const auto hosts = comm.all_hosts(hostname());
+                          const std::vector<InputFile>& files, const Placement& where) {
+  const auto& hosts = where.hosts;
   std::vector<std::string> unique_hosts = hosts;
   std::sort(unique_hosts.begin(), unique_hosts.end());
   unique_hosts.erase(std::unique(unique_hosts.begin(), unique_hosts.end()), unique_hosts.end());
@@ -341,8 +343,8 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
 
 ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out) {
   const std::vector<InputFile> files = list_on_root(config, comm);
-  const Attributes common = job_attributes(config, comm, files);
   const Placement where = placement(comm);
+  const Attributes common = job_attributes(config, comm, files, where);
   bool any_failed = false;
   std::set<std::pair<Strategy, int>> warned;
 

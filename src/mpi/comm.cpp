@@ -160,30 +160,6 @@ std::uint64_t Comm::sum(std::uint64_t v) const {
   return out;
 }
 
-std::vector<std::string> Comm::all_hosts(const std::string& mine) const {
-  std::vector<std::uint8_t> buf(mine.begin(), mine.end());
-  auto parts = gather(buf, 0);
-  std::vector<std::uint8_t> joined;
-  if (rank_ == 0) {
-    for (const auto& p : parts) {
-      joined.insert(joined.end(), p.begin(), p.end());
-      joined.push_back('\n');
-    }
-  }
-  bcast(joined, 0);
-  std::vector<std::string> hosts;
-  std::string cur;
-  for (auto c : joined) {
-    if (c == '\n') {
-      hosts.push_back(cur);
-      cur.clear();
-    } else {
-      cur.push_back(static_cast<char>(c));
-    }
-  }
-  return hosts;
-}
-
 void Comm::abort(int code) const {
   MPI_Abort(comm_ == MPI_COMM_NULL ? MPI_COMM_WORLD : comm_, code);
   std::_Exit(code);

@@ -59,8 +59,6 @@ class Comm {
   double max(double v) const;
   double min(double v) const;
   std::uint64_t sum(std::uint64_t v) const;
-  /// Host name of every rank (collective).
-  std::vector<std::string> all_hosts(const std::string& mine) const;
   /// Ends the whole job with `code` (used for fatal errors seen on one rank only).
   [[noreturn]] void abort(int code) const;
 

@@ -386,9 +386,12 @@ TEST(CliMpi, EveryPolicyAndRankCountGivesTheSameChecksums) {
       ASSERT_EQ(f.runs.size(), 5u);
       for (const auto& run : f.runs) {
         EXPECT_EQ(run.attrs.str("distribution"), policy);
-        if (counter == "dispatcher")
+        if (counter == "dispatcher") {
           EXPECT_EQ(run.attrs.str("distribution_mechanism"), "dispatcher");
-        if (policy != "dynamic") EXPECT_EQ(run.attrs.str("distribution_mechanism"), "static");
+        }
+        if (policy != "dynamic") {
+          EXPECT_EQ(run.attrs.str("distribution_mechanism"), "static");
+        }
         EXPECT_EQ(run.attrs.integer("ranks"), np);
         ASSERT_EQ(run.ranks.size(), static_cast<std::size_t>(np));
         std::uint64_t total = 0;

@@ -221,7 +221,9 @@ TEST(Processes, SharedMemoryIpcMatchesPipe) {
     }
     for (const auto& r : shm.out.records)
       shm_bytes += r.ipc_bytes;
-    if (!memory) EXPECT_EQ(pipe_bytes, pixels);  // the grayscale pixels came back
+    if (!memory) {
+      EXPECT_EQ(pipe_bytes, pixels);  // the grayscale pixels came back
+    }
     EXPECT_EQ(pipe_bytes, shm_bytes);
     EXPECT_EQ(pipe.out.attrs.str("ipc"), "pipe");
     EXPECT_EQ(shm.out.attrs.str("ipc"), "shm");
