@@ -110,17 +110,24 @@ def test_png_checksums_are_fnv1a_of_pillows_bytes(png):
     assert [int(c) for c in png.images["checksum"]] == expected
 
 
-def test_jpeg_within_tolerance_of_pillow(jpeg):
-    assert {p.suffix for p in jpeg.files} == {".jpg"}
+def assert_jpegs_close(files, out):
+    """Asserts graybench's output for every JPEG in `files` is within JPEG_TOLERANCE grey levels
+    of Pillow's conversion; returns the Pillow modes the inputs opened as."""
     modes = set()
-    for p in jpeg.files:
+    for p in files:
         with Image.open(p) as im:
             modes.add(im.mode)
         expected = pillow_gray(p).astype(np.int16)
-        got = graybench_gray(output_of(jpeg.files, jpeg.out, p)).astype(np.int16)
+        got = graybench_gray(output_of(files, out, p)).astype(np.int16)
         assert got.shape == expected.shape, p
         worst = int(np.abs(got - expected).max())
         assert worst <= JPEG_TOLERANCE, f"{p}: differs from Pillow by up to {worst} grey levels"
+    return modes
+
+
+def test_jpeg_within_tolerance_of_pillow(jpeg):
+    assert {p.suffix for p in jpeg.files} == {".jpg"}
+    modes = assert_jpegs_close(jpeg.files, jpeg.out)
     # stb's JPEG writer stores even gray images as 3-component YCbCr, so Pillow sees RGB.
     assert modes == {"RGB"}
 
@@ -143,16 +150,7 @@ def test_libjpeg_written_jpegs_within_tolerance(build, png, tmp_path):
             with Image.open(src) as im:
                 im.convert(opts.pop("mode")).save(root / f"{i}-{suffix}", quality=90, **opts)
     result = convert(build, root, tmp_path)
-    seen = set()
-    for p in result.files:
-        with Image.open(p) as im:
-            seen.add(im.mode)
-        expected = pillow_gray(p).astype(np.int16)
-        got = graybench_gray(output_of(result.files, result.out, p)).astype(np.int16)
-        assert got.shape == expected.shape, p
-        worst = int(np.abs(got - expected).max())
-        assert worst <= JPEG_TOLERANCE, f"{p}: differs from Pillow by up to {worst} grey levels"
-    assert seen == {"L", "RGB"}
+    assert assert_jpegs_close(result.files, result.out) == {"L", "RGB"}
 
 
 def test_jpeg_checksums_match_written_pngs(jpeg):
