@@ -12,11 +12,13 @@
 #include <csignal>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <iostream>
 #include <optional>
 
 #include "common/cancel.hpp"
 #include "common/errors.hpp"
+#include "common/fault_injection.hpp"
 #include "common/posix.hpp"
 #include "common/wire.hpp"
 #include "kernel/checksum.hpp"
@@ -210,6 +212,27 @@ std::optional<ImageRecord> receive(const StrategyContext& ctx, Worker& w) {
   return rec;
 }
 
+/// When an exception leaves run_processes (the feed failed, a spawn failed), kills and reaps the
+/// live workers, so none outlives the failure still converting and none is left a zombie.
+class KillOnUnwind {
+ public:
+  explicit KillOnUnwind(std::vector<Worker>& workers) : workers_(workers) {}
+  KillOnUnwind(const KillOnUnwind&) = delete;
+  KillOnUnwind& operator=(const KillOnUnwind&) = delete;
+  ~KillOnUnwind() {
+    if (std::uncaught_exceptions() <= unwinding_) return;
+    for (auto& w : workers_) {
+      if (w.pid <= 0) continue;
+      ::kill(w.pid, SIGKILL);
+      reap(w);
+    }
+  }
+
+ private:
+  std::vector<Worker>& workers_;
+  int unwinding_ = std::uncaught_exceptions();
+};
+
 }  // namespace
 
 StrategyOutcome run_processes(const StrategyContext& ctx) {
@@ -232,6 +255,7 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
 
   const auto t_setup = Clock::now();
   std::vector<Worker> workers(static_cast<std::size_t>(ctx.workers));
+  KillOnUnwind reaper(workers);
   // Start-up ends when every worker has said hello (it runs, and knows its CPUs).
   for (int i = 0; i < ctx.workers; ++i) {
     if (!start_worker(ctx, workers[i], i)) replace(workers[i]);
@@ -277,6 +301,7 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
           finish(std::move(rec));
           continue;
         }
+        test_failure_point(TestFailureSite::kImage);
         if (send_task(ctx, w, item)) break;
         const std::string why = reap(w);
         std::cerr << "graybench: worker " << w.id << " " << why << "\n";

@@ -6,6 +6,7 @@
 
 #include "common/cancel.hpp"
 #include "common/errors.hpp"
+#include "common/fault_injection.hpp"
 
 namespace graybench {
 
@@ -85,6 +86,7 @@ std::string_view to_string(Ipc ipc) {
 }
 
 ImageRecord work_on(const StrategyContext& ctx, const WorkItem& item, int worker) {
+  test_failure_point(TestFailureSite::kImage);
   ImageRecord rec = stop_requested()
                         ? unprocessed_record(item, static_cast<int>(ImageStatus::kNotProcessed),
                                              "run interrupted")

@@ -9,6 +9,7 @@
 
 #include "common/cancel.hpp"
 #include "common/errors.hpp"
+#include "common/fault_injection.hpp"
 #include "io/generator.hpp"
 #include "io/listing.hpp"
 #include "mpi/distribution.hpp"
@@ -204,6 +205,87 @@ TEST_P(EveryStrategy, GilKeepsResultsIdentical) {
   Gil gil(std::chrono::microseconds(100));
   const Outcome o = run(strategy, workers, items_of(Dataset::get().list()), "", Ipc::kPipe, &gil);
   EXPECT_EQ(o.checksums, reference_checksums());
+}
+
+/// A feed that hands out `per_batch` items at a time and throws on draw number `throw_on`
+/// (counting from 0), as an MPI error in a dynamic feed's counter would.
+class ThrowingFeed final : public WorkFeed {
+ public:
+  ThrowingFeed(std::vector<WorkItem> items, std::size_t per_batch, int throw_on, bool on_demand)
+      : items_(std::move(items)),
+        per_batch_(per_batch),
+        throw_on_(throw_on),
+        on_demand_(on_demand) {}
+  std::vector<WorkItem> next_batch() override {
+    if (draws_++ == throw_on_) throw std::runtime_error("feed broke on purpose");
+    std::vector<WorkItem> batch;
+    while (!items_.empty() && batch.size() < per_batch_) {
+      batch.push_back(std::move(items_.back()));
+      items_.pop_back();
+    }
+    return batch;
+  }
+  bool on_demand() const override { return on_demand_; }
+
+ private:
+  std::vector<WorkItem> items_;
+  std::size_t per_batch_;
+  int throw_on_;
+  int draws_ = 0;
+  bool on_demand_;
+};
+
+StrategyContext context_for(WorkFeed& feed, int workers, std::atomic<std::uint64_t>& done) {
+  StrategyContext ctx;
+  ctx.feed = &feed;
+  ctx.workers = workers;
+  ctx.worker_exe = GRAYBENCH_EXE;
+  ctx.origin = Clock::now();
+  ctx.done = &done;
+  return ctx;
+}
+
+TEST_P(EveryStrategy, ThrowingFeedReachesTheCaller) {
+  const auto& [strategy, workers] = GetParam();
+  struct Case {
+    const char* what;
+    std::size_t per_batch;
+    int throw_on;
+    bool on_demand;
+  };
+  // First draw; after one batch (images in flight when it throws); on demand (OpenMP's threads
+  // draw inside their parallel region).
+  for (const Case& c : {Case{"first draw", 100, 0, false}, Case{"second draw", 100, 1, false},
+                        Case{"on demand", 2, 2, true}}) {
+    SCOPED_TRACE(c.what);
+    ThrowingFeed feed(items_of(Dataset::get().list()), c.per_batch, c.throw_on, c.on_demand);
+    std::atomic<std::uint64_t> done{0};
+    const StrategyContext ctx = context_for(feed, workers, done);
+    try {
+      strategy_info(strategy).run(ctx);
+      ADD_FAILURE() << "no exception reached the caller";
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "feed broke on purpose");
+    }
+  }
+}
+
+TEST_P(EveryStrategy, ThrowingImageWorkReachesTheCaller) {
+  const auto& [strategy, workers] = GetParam();
+  // The third image's work throws a non-image exception (on a worker thread, inside an OpenMP
+  // region, or in the parent of a worker process): it must reach this thread, not terminate.
+  arm_test_failure(TestFailureSite::kImage, 2);
+  StaticFeed feed(items_of(Dataset::get().list()));
+  std::atomic<std::uint64_t> done{0};
+  const StrategyContext ctx = context_for(feed, workers, done);
+  std::string caught;
+  try {
+    strategy_info(strategy).run(ctx);
+  } catch (const std::runtime_error& e) {
+    caught = e.what();
+  }
+  disarm_test_failure();
+  EXPECT_NE(caught.find("injected test failure in the image work"), std::string::npos) << caught;
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, EveryStrategy, ::testing::ValuesIn(all_params()), name);
