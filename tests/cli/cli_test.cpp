@@ -211,11 +211,12 @@ TEST(Cli, SigtermSavesTheRunSoFarAsIncompleteAndStops) {
   const auto res = d / "r.h5";
   // Slow enough per image (kernel repeated) that the second repetition is still running.
   test::Child job({GRAYBENCH_EXE, "-i", (d / "in").string(), "-r", res.string(), "--strategy",
-                   "threads", "--workers", "2", "--kernel-repeat", "300", "--repeat", "5", "-q"});
-  for (int i = 0; i < 600 && !fs::exists(res); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  ASSERT_TRUE(fs::exists(res)) << "the first run never finished";
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                   "threads", "--workers", "2", "--kernel-repeat", "300", "--repeat", "5"});
+  // Readiness: the first run's summary line is printed once it is saved, and the second run
+  // starts right after; a signal from here on lands in run 2 (or, at worst, just before it,
+  // which leaves run 2 incomplete all the same).
+  ASSERT_TRUE(job.wait_for_stdout("run-00001", std::chrono::minutes(2)))
+      << "the first run never finished";
   job.signal(SIGTERM);
   const ProcResult r = job.wait();
   EXPECT_EQ(r.code, 4) << r.err;
