@@ -43,9 +43,9 @@ int main(int argc, char** argv) {
   const mpi::Comm comm = mpi::Comm::world();
   // SIGTERM (a Slurm time limit, scancel) or SIGINT ends the current run early; what was done is
   // saved as an incomplete run and the sweep stops.
-  install_stop_handlers();
-  arm_test_failure_from_environment(comm.rank());
   try {
+    install_stop_handlers();
+    arm_test_failure_from_environment(comm.rank());
     const ParseResult parsed = parse_command_line(args);
     if (parsed.action != ParseResult::Action::kRun) {
       if (comm.rank() == 0) std::cout << parsed.text;

@@ -2,6 +2,7 @@
 // An initialised MPI process must never fork(): we posix_spawn our own binary in --worker-mode,
 // which does not touch MPI, and feed it one task at a time over a pipe. A child whose result
 // pipe reaches end of file has died: its task becomes a worker_lost row and the rest go on.
+#include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -10,11 +11,16 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <exception>
 #include <iostream>
 #include <optional>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
 
 #include "common/cancel.hpp"
 #include "common/errors.hpp"
@@ -56,6 +62,18 @@ std::string describe_exit(int status) {
   return "ended";
 }
 
+/// Whether the child's stray descriptors are closed by posix_spawn_file_actions_addclosefrom_np
+/// (glibc >= 2.34, detected at configure time) or by marking them close-on-exec first. The
+/// test-only GRAYBENCH_TEST_SPAWN_FALLBACK=1 forces the fallback, so one build tests both.
+bool use_closefrom() {
+#if GRAYBENCH_HAVE_ADDCLOSEFROM
+  const char* forced = std::getenv("GRAYBENCH_TEST_SPAWN_FALLBACK");
+  return forced == nullptr || std::string_view(forced) != "1";
+#else
+  return false;
+#endif
+}
+
 Worker spawn_worker(const StrategyContext& ctx, int id) {
   Worker w;
   w.id = id;
@@ -82,18 +100,47 @@ Worker spawn_worker(const StrategyContext& ctx, int id) {
     argv.push_back(a.data());
   argv.push_back(nullptr);
 
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  // dup2 clears close-on-exec on the targets; everything else (MPI's sockets included) closes.
-  posix_spawn_file_actions_adddup2(&fa, tasks.read.get(), kTaskFd);
-  posix_spawn_file_actions_adddup2(&fa, results.write.get(), kResultFd);
+  // The child's descriptors are exactly 0-2 and the protocol's (kTaskFd...): dup2 actions put
+  // ours there, and everything else (MPI's sockets included) is closed at exec.
+  const int last_fd = shm ? kShmOutputFd : kResultFd;
+  // Sources are first copied above every target, so no dup2 overwrites a source still needed,
+  // and none is a no-op dup2(fd, fd) that would leave the target close-on-exec.
+  std::vector<std::pair<Fd, int>> moves;  // (source copy, target)
+  auto move_to = [&](int fd, int target) {
+    const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, last_fd + 1);
+    if (copy < 0) throw_errno("fcntl(F_DUPFD_CLOEXEC) for worker " + std::to_string(id));
+    moves.emplace_back(Fd(copy), target);
+  };
+  move_to(tasks.read.get(), kTaskFd);
+  move_to(results.write.get(), kResultFd);
   if (shm) {
-    posix_spawn_file_actions_adddup2(&fa, w.shm_in.fd(), kShmInputFd);
-    posix_spawn_file_actions_adddup2(&fa, w.shm_out.fd(), kShmOutputFd);
+    move_to(w.shm_in.fd(), kShmInputFd);
+    move_to(w.shm_out.fd(), kShmOutputFd);
   }
-  posix_spawn_file_actions_addclosefrom_np(&fa, kShmOutputFd + 1);
+
+  auto check = [&](int rc, const char* what) {
+    if (rc != 0) throw std::system_error(rc, std::generic_category(), what);
+  };
+  posix_spawn_file_actions_t fa;
+  check(posix_spawn_file_actions_init(&fa), "posix_spawn_file_actions_init");
+  const struct Destroy {
+    posix_spawn_file_actions_t* fa;
+    ~Destroy() { posix_spawn_file_actions_destroy(fa); }
+  } destroy{&fa};
+  for (const auto& [copy, target] : moves)
+    check(posix_spawn_file_actions_adddup2(&fa, copy.get(), target),
+          "posix_spawn_file_actions_adddup2");
+  if (use_closefrom()) {
+#if GRAYBENCH_HAVE_ADDCLOSEFROM
+    check(posix_spawn_file_actions_addclosefrom_np(&fa, last_fd + 1),
+          "posix_spawn_file_actions_addclosefrom_np");
+#endif
+  } else {
+    // Without closefrom (glibc < 2.34): our own descriptors are all O_CLOEXEC; mark everyone
+    // else's close-on-exec too, below the targets included (dup2 clears the flag on targets).
+    mark_cloexec_from(kTaskFd);
+  }
   const int rc = posix_spawn(&w.pid, ctx.worker_exe.c_str(), &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) {
     throw std::runtime_error("cannot spawn worker " + ctx.worker_exe + ": " + std::strerror(rc));
   }
@@ -238,7 +285,7 @@ class KillOnUnwind {
 StrategyOutcome run_processes(const StrategyContext& ctx) {
   if (ctx.worker_exe.empty()) throw std::logic_error("processes: no worker executable");
   // A worker that dies must not kill us when we write its task pipe.
-  std::signal(SIGPIPE, SIG_IGN);
+  if (std::signal(SIGPIPE, SIG_IGN) == SIG_ERR) throw_errno("signal(SIGPIPE, SIG_IGN)");
   StrategyOutcome out;
 
   // A dead worker is replaced, as multiprocessing.Pool does, up to twice the pool size per run;

@@ -1,6 +1,7 @@
 // The child side of the `processes` strategy: `graybench --worker-mode key=value ...`.
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -46,8 +47,16 @@ int worker_main(const std::vector<std::string>& args) {
     }
     // The parent decides when to stop (a job's SIGTERM or a terminal's SIGINT reaches the whole
     // process group): a worker finishes its task and leaves when its task pipe closes.
-    std::signal(SIGTERM, SIG_IGN);
-    std::signal(SIGINT, SIG_IGN);
+    for (const int sig : {SIGTERM, SIGINT}) {
+      if (std::signal(sig, SIG_IGN) == SIG_ERR) throw_errno("signal(" + std::to_string(sig) + ")");
+    }
+    // Test-only (tests of the spawn's descriptor hygiene): list what this worker inherited.
+    if (const char* dir = std::getenv("GRAYBENCH_TEST_WORKER_FD_LIST")) {
+      const std::vector<int> fds = open_fds();  // before the list's own file is open
+      std::ofstream list(std::string(dir) + "/worker-" + std::to_string(::getpid()));
+      for (const int fd : fds)
+        list << fd << "\n";
+    }
     const int id = std::stoi(kv.at("id"));
     const Clock::time_point origin{std::chrono::nanoseconds(std::stoll(kv.at("origin_ns")))};
     const bool shm = kv.at("ipc") == "shm";

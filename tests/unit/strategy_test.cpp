@@ -1,6 +1,9 @@
 // One test body for every strategy in the table, at 1, 2 and 4 workers.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -15,6 +18,7 @@
 #include "mpi/distribution.hpp"
 #include "strategies/gil.hpp"
 #include "strategies/strategy.hpp"
+#include "strategies/worker_protocol.hpp"
 #include "support/process.hpp"
 
 namespace graybench {
@@ -291,6 +295,48 @@ TEST_P(EveryStrategy, ThrowingImageWorkReachesTheCaller) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, EveryStrategy, ::testing::ValuesIn(all_params()), name);
+
+std::set<int> fds_listed_in(const fs::path& file) {
+  std::set<int> fds;
+  std::ifstream in(file);
+  for (int fd = 0; in >> fd;)
+    fds.insert(fd);
+  return fds;
+}
+
+TEST(Processes, WorkersInheritOnlyTheirProtocolDescriptors) {
+  // Stand-ins for descriptors another library (MPI's sockets) opened without O_CLOEXEC: one
+  // anywhere, and where they could pass for protocol descriptors 5 and 6 under --ipc pipe.
+  std::vector<int> strays = {::open("/dev/null", O_RDONLY)};
+  for (const int at : {kShmInputFd, kShmOutputFd}) {
+    if (::fcntl(at, F_GETFD) < 0) strays.push_back(::dup2(strays.front(), at));
+  }
+  for (const int fd : strays)
+    ASSERT_GE(fd, 0);
+  const char* paths[] = {"closefrom", "fallback"};
+  for (const char* path : paths) {
+    for (const Ipc ipc : {Ipc::kPipe, Ipc::kShm}) {
+      SCOPED_TRACE(std::string(path) + (ipc == Ipc::kShm ? " shm" : " pipe"));
+      TempDir lists;
+      ::setenv("GRAYBENCH_TEST_WORKER_FD_LIST", lists.path().c_str(), 1);
+      if (std::string(path) == "fallback") ::setenv("GRAYBENCH_TEST_SPAWN_FALLBACK", "1", 1);
+      const Outcome o = run(Strategy::kProcesses, 2, items_of(Dataset::get().list()), "", ipc);
+      ::unsetenv("GRAYBENCH_TEST_SPAWN_FALLBACK");
+      ::unsetenv("GRAYBENCH_TEST_WORKER_FD_LIST");
+      EXPECT_EQ(o.checksums, reference_checksums());
+      std::set<int> expected = {0, 1, 2, kTaskFd, kResultFd};
+      if (ipc == Ipc::kShm) expected.insert({kShmInputFd, kShmOutputFd});
+      int workers = 0;
+      for (const auto& e : fs::directory_iterator(lists.path())) {
+        ++workers;
+        EXPECT_EQ(fds_listed_in(e.path()), expected) << e.path();
+      }
+      EXPECT_EQ(workers, 2);
+    }
+  }
+  for (const int fd : strays)
+    ::close(fd);
+}
 
 TEST(Processes, SharedMemoryIpcMatchesPipe) {
   const auto& list = Dataset::get().list();
