@@ -145,8 +145,12 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
 
   if (vm.count("help")) {
     std::ostringstream os;
-    os << desc << "\nExit codes: 0 all images converted; 3 finished but some images failed;\n"
-       << "2 usage error; 1 fatal error.\n";
+    os << desc << "\nExit codes:\n"
+       << "  0  every image of every run converted\n"
+       << "  1  fatal error (results file, MPI, internal); under MPI the whole job is aborted\n"
+       << "  2  usage error: bad option or input selection; nothing was run\n"
+       << "  3  finished, but some images failed (each one is a row in the results file)\n"
+       << "  4  interrupted by SIGTERM/SIGINT: runs so far saved, the last one as incomplete\n";
     result.action = ParseResult::Action::kHelp;
     result.text = os.str();
     return result;

@@ -278,7 +278,7 @@ void fsync_path(const fs::path& p, int flags) {
 /// a hard link to the file's first set.
 std::string write_inputs(hid_t file, const std::vector<InputFile>& inputs) {
   const std::string fp = fingerprint(inputs);
-  const std::string path = "/input_sets/" + fp;
+  std::string path = "/input_sets/" + fp;
   if (!link_exists(file, "/input_sets")) {
     Handle g(H5Gcreate2(file, "/input_sets", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "input_sets");
   }

@@ -96,6 +96,7 @@ Worker spawn_worker(const StrategyContext& ctx, int id) {
       "output_dir=" + ctx.work.output_dir,
   };
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args)
     argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -92,9 +92,9 @@ struct RunResult {
 };
 
 void put(WireWriter& w, const ImageRecord& r);
-void get(WireReader& r, ImageRecord& out);
+void get(WireReader& rd, ImageRecord& r);
 void put(WireWriter& w, const RankRecord& r);
-void get(WireReader& r, RankRecord& out);
+void get(WireReader& rd, RankRecord& r);
 
 /// CPU time and peak memory of this process (and its waited-for children).
 struct ResourceUsage {

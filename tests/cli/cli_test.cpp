@@ -90,6 +90,9 @@ TEST(Cli, HelpAndVersion) {
   EXPECT_EQ(h.code, 0);
   EXPECT_NE(h.out.find("--input"), std::string::npos);
   EXPECT_NE(h.out.find("(=graybench.h5)"), std::string::npos);
+  // Every documented exit code, each on its own line.
+  for (const char* code : {"\n  0  ", "\n  1  ", "\n  2  ", "\n  3  ", "\n  4  interrupted"})
+    EXPECT_NE(h.out.find(code), std::string::npos) << code << "\n" << h.out;
   const ProcResult v = graybench({"--version"});
   EXPECT_EQ(v.code, 0);
   EXPECT_EQ(v.out.rfind("graybench 0.", 0), 0u) << v.out;
