@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <latch>
 #include <map>
 #include <set>
 #include <thread>
@@ -418,11 +419,18 @@ TEST(Gil, OneHolderAtATimeAndForcedSwitches) {
   Gil gil(std::chrono::microseconds(200));
   std::atomic<int> holders{0};
   std::atomic<int> max_holders{0};
+  std::atomic<int> finished{0};
+  std::latch start(2);
   auto body = [&] {
+    start.arrive_and_wait();  // both threads contend from the start, however slow their creation
     for (int round = 0; round < 5; ++round) {
       GilSection hold(&gil);
-      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(3);
-      while (std::chrono::steady_clock::now() < until) {
+      const auto before = gil.switches();
+      // Hold until the lock has been handed over to the other thread (which waits for it), or
+      // that thread is done: a state to wait for, not a time. The deadline only bounds a bug.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (gil.switches() == before && finished.load() == 0 &&
+             std::chrono::steady_clock::now() < deadline) {
         const int h = ++holders;
         int m = max_holders.load();
         while (h > m && !max_holders.compare_exchange_weak(m, h)) {
@@ -431,14 +439,14 @@ TEST(Gil, OneHolderAtATimeAndForcedSwitches) {
         gil.maybe_yield();
       }
     }
+    ++finished;
   };
   std::thread a(body), b(body);
   a.join();
   b.join();
   EXPECT_EQ(max_holders.load(), 1);
-  // Each 3 ms hold spans many 200 us intervals while the other thread waits: the lock must
-  // have been handed over (timing on a loaded machine decides how often).
-  EXPECT_GE(gil.switches(), 1u);
+  // Every round of the thread that finishes first ends in a hand-over.
+  EXPECT_GE(gil.switches(), 5u);
 
   Gil alone(std::chrono::microseconds(1));
   {
