@@ -5,8 +5,8 @@
 
 #include "app/job.hpp"
 #include "cli/config.hpp"
-#include "common/cancel.hpp"
-#include "common/fault_injection.hpp"
+#include "core/cancel.hpp"
+#include "core/fault_injection.hpp"
 #include "mpi/comm.hpp"
 #include "strategies/worker_protocol.hpp"
 

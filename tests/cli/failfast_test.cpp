@@ -1,6 +1,6 @@
 // A fatal error on one rank ends the whole job fast and loud, under every distribution: one line
 // naming the rank and the cause, a nonzero exit, no hang (issue 7). Failures are injected with a
-// test-only hook (common/fault_injection.hpp) or caused for real (too few file descriptors).
+// test-only hook (core/fault_injection.hpp) or caused for real (too few file descriptors).
 #include <gtest/gtest.h>
 
 #include <algorithm>

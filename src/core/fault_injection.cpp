@@ -1,4 +1,4 @@
-#include "common/fault_injection.hpp"
+#include "core/fault_injection.hpp"
 
 #include <atomic>
 #include <charconv>

@@ -1,10 +1,10 @@
-#include "common/cancel.hpp"
+#include "core/cancel.hpp"
 
 #include <csignal>
 
 #include <atomic>
 
-#include "common/posix.hpp"
+#include "core/posix.hpp"
 
 namespace graybench {
 
