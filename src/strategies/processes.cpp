@@ -24,9 +24,9 @@
 
 #include "core/cancel.hpp"
 #include "core/errors.hpp"
+#include "core/fault_injection.hpp"
 #include "core/posix.hpp"
 #include "core/wire.hpp"
-#include "core/fault_injection.hpp"
 #include "kernel/checksum.hpp"
 #include "strategies/shm.hpp"
 #include "strategies/strategy.hpp"
