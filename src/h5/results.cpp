@@ -10,10 +10,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
+#include <system_error>
 
 #include "common/errors.hpp"
 #include "common/posix.hpp"
 #include "h5/handle.hpp"
+#include "h5/store.hpp"
 #include "timing/build_info.hpp"
 #include "timing/metadata.hpp"
 
@@ -268,12 +270,6 @@ std::string schema_of(hid_t file) {
   return read_attrs(file).str("schema");
 }
 
-void fsync_path(const fs::path& p, int flags) {
-  Fd fd = Fd::open(p, flags | O_CLOEXEC);
-  if (::fsync(fd.get()) != 0) throw_errno("fsync " + p.string());
-  fd.close();
-}
-
 /// Writes the input list as /input_sets/<fingerprint> (once) and returns that path; /inputs is
 /// a hard link to the file's first set.
 std::string write_inputs(hid_t file, const std::vector<InputFile>& inputs) {
@@ -343,31 +339,55 @@ int next_run_number(hid_t runs) {
 
 void check_results_target(const std::string& path) {
   h5::ErrorSilencer quiet;
-  const fs::path p(path);
+  const fs::path target = resolve_results_path(path);
+  const std::string shown = target == fs::absolute(path).lexically_normal()
+                                ? path
+                                : path + " (-> " + target.string() + ")";
+  const fs::path dir = target.parent_path();
   std::error_code ec;
-  if (fs::exists(p, ec)) {
-    if (fs::is_directory(p, ec)) throw UsageError("--results is a directory: " + path);
-    if (H5Fis_hdf5(path.c_str()) <= 0) {
-      throw UsageError("--results " + path + " exists and is not an HDF5 file; not touching it");
-    }
-    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) throw UsageError("--results " + path + " cannot be opened as HDF5");
-    Handle file(f, "H5Fopen");
-    const std::string schema = schema_of(file);
-    if (schema.rfind("graybench/", 0) != 0) {
-      throw UsageError("--results " + path + " is not a graybench results file (schema '" + schema +
-                       "')");
-    }
-    if (schema != kSchema) {
-      throw UsageError("--results " + path + " has schema " + schema + ", this build writes " +
-                       kSchema + "; use a new file");
-    }
-  }
-  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   if (!fs::is_directory(dir, ec))
     throw UsageError("--results directory does not exist: " + dir.string());
-  if (::access(dir.c_str(), W_OK) != 0) {
-    throw UsageError("--results directory is not writable: " + dir.string());
+  // The lock, the journal and a first save create files beside the results.
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    throw UsageError("--results directory " + dir.string() +
+                     " is not writable: " + std::generic_category().message(errno));
+  }
+  ResultsLock::probe(target);
+  if (fs::exists(target, ec) || fs::exists(fs::path(target.string() + ".journal"), ec)) {
+    // A save that was killed half-way is rolled back first (if no one is saving right now).
+    {
+      ResultsLock lock(target);
+      recover_interrupted_save(target);
+    }
+  }
+  if (!fs::exists(target, ec)) return;
+  if (fs::is_directory(target, ec)) throw UsageError("--results is a directory: " + shown);
+  if (!fs::is_regular_file(target, ec))
+    throw UsageError("--results is not a regular file: " + shown);
+  // Saves append in place: the file itself must be writable by this user, whatever the
+  // directory allows (never replace another user's file).
+  {
+    const int fd = ::open(target.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+      throw UsageError("--results " + shown + " is not writable by this user (" +
+                       std::generic_category().message(errno) + "); nothing was run");
+    }
+    ::close(fd);
+  }
+  if (H5Fis_hdf5(target.c_str()) <= 0) {
+    throw UsageError("--results " + shown + " exists and is not an HDF5 file; not touching it");
+  }
+  const hid_t f = H5Fopen(target.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) throw UsageError("--results " + shown + " cannot be opened as HDF5");
+  Handle file(f, "H5Fopen");
+  const std::string schema = schema_of(file);
+  if (schema.rfind("graybench/", 0) != 0) {
+    throw UsageError("--results " + shown + " is not a graybench results file (schema '" + schema +
+                     "')");
+  }
+  if (schema != kSchema) {
+    throw UsageError("--results " + shown + " has schema " + schema + ", this build writes " +
+                     kSchema + "; use a new file");
   }
 }
 
@@ -375,40 +395,28 @@ std::vector<std::string> append_runs(const std::string& path, const std::vector<
                                      const std::vector<RunResult>& runs,
                                      const std::function<void()>& before_commit) {
   h5::ErrorSilencer quiet;
-  std::error_code ec;
-  // Through a symlink, update the file it names (rename would replace the link itself).
-  fs::path target = fs::weakly_canonical(path, ec);
-  if (ec) target = path;
-  // Unique across the nodes of a shared file system, where pids repeat.
-  const fs::path tmp = target.string() + ".tmp." + hostname() + "." + std::to_string(::getpid());
   std::vector<std::string> names;
   try {
-    // Concurrent writers (several jobs appending to one file) take turns: without the lock the
-    // second rename would drop the first writer's runs. The lock file stays beside the results.
-    Fd lock = Fd::open(target.string() + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    while (::flock(lock.get(), LOCK_EX) != 0) {
-      if (errno != EINTR) throw_errno("flock " + target.string() + ".lock");
-    }
-    fs::remove(tmp, ec);
-    const bool existed = fs::exists(target, ec);
-    if (existed) fs::copy_file(target, tmp, fs::copy_options::overwrite_existing);
-    {
-      Handle fapl(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate");
-      Handle file =
-          existed ? Handle(H5Fopen(tmp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), path.c_str())
-                  : Handle(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl), path.c_str());
-      if (existed) {
-        const std::string schema = schema_of(file);
-        if (schema != kSchema) {
-          throw std::runtime_error("results file " + path + " has schema '" + schema +
-                                   "', expected " + kSchema);
-        }
-      } else {
-        write_attr(file, "schema", std::string(kSchema));
-        write_attr(file, "created", iso8601_utc(std::chrono::system_clock::now()));
-        write_attr(file, "graybench_version", std::string(version()));
-        Handle g(H5Gcreate2(file, "/runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "/runs");
+    // Through a symlink, update the file it names (created there if missing).
+    const fs::path target = resolve_results_path(path);
+    // Concurrent writers (several jobs appending to one file) take turns.
+    ResultsLock lock(target);
+    recover_interrupted_save(target);
+    JournaledFile store(target);
+    const hid_t file = store.id();
+    if (!store.created()) {
+      const std::string schema = schema_of(file);
+      if (schema != kSchema) {
+        throw std::runtime_error("results file " + path + " has schema '" + schema +
+                                 "', expected " + kSchema);
       }
+    } else {
+      write_attr(file, "schema", std::string(kSchema));
+      write_attr(file, "created", iso8601_utc(std::chrono::system_clock::now()));
+      write_attr(file, "graybench_version", std::string(version()));
+      Handle g(H5Gcreate2(file, "/runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "/runs");
+    }
+    {
       const std::string inputs_path = write_inputs(file, inputs);
       Handle runs_group(H5Gopen2(file, "/runs", H5P_DEFAULT), "/runs");
       int next = next_run_number(runs_group);
@@ -418,18 +426,9 @@ std::vector<std::string> append_runs(const std::string& path, const std::vector<
         write_run(runs_group, name, run, inputs_path);
         names.push_back(name);
       }
-      runs_group.reset();
-      check_status(H5Fflush(file, H5F_SCOPE_GLOBAL), "H5Fflush");
-      // Close explicitly so a close failure (lost data) is an error, not a silent dec_ref.
-      if (H5Fclose(file.release()) < 0) h5::fail("H5Fclose " + path);
     }
-    fsync_path(tmp, O_RDONLY);
-    if (before_commit) before_commit();
-    if (::rename(tmp.c_str(), target.c_str()) != 0) throw_errno("rename " + tmp.string());
-    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    fsync_path(dir, O_RDONLY | O_DIRECTORY);
+    store.commit(before_commit);
   } catch (const std::exception& e) {
-    fs::remove(tmp, ec);
     throw std::runtime_error("cannot save results to " + path + ": " + e.what());
   }
   return names;
