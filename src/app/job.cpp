@@ -1,18 +1,24 @@
 #include "app/job.hpp"
 
 #include <hdf5.h>
+#include <unistd.h>
 #include <algorithm>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 
+#include "app/preflight.hpp"
 #include "app/progress.hpp"
 #include "common/cancel.hpp"
 #include "common/posix.hpp"
 #include "common/wire.hpp"
 #include "h5/results.hpp"
+#include "h5/store.hpp"
 #include "io/file.hpp"
 #include "io/listing.hpp"
 #include "mpi/distribution.hpp"
@@ -343,10 +349,48 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
 
 ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out) {
   const std::vector<InputFile> files = list_on_root(config, comm);
+  preflight(config, comm);
   const Placement where = placement(comm);
   const Attributes common = job_attributes(config, comm, files, where);
   bool any_failed = false;
   std::set<std::pair<Strategy, int>> warned;
+
+  // Where runs go when the results file cannot take them (disk full, permissions changed):
+  // beside it, else in $TMPDIR; the first one that works takes the rest of the job's runs.
+  std::optional<std::string> fallback;
+  auto save_run = [&](const RunResult& run) {
+    if (!fallback) {
+      try {
+        return append_runs(config.results, files, {run});
+      } catch (const std::exception& e) {
+        std::cerr << "graybench: " << e.what() << "\n";
+      }
+    }
+    const std::filesystem::path target = resolve_results_path(config.results);
+    const std::string name = target.stem().string() + ".unsaved-" + hostname() + "-" +
+                             std::to_string(::getpid()) + ".h5";
+    const char* tmpdir = std::getenv("TMPDIR");
+    std::vector<std::string> candidates;
+    if (fallback) candidates.push_back(*fallback);
+    candidates.push_back((target.parent_path() / name).string());
+    candidates.push_back(
+        (std::filesystem::path(tmpdir && *tmpdir ? tmpdir : "/tmp") / name).string());
+    std::string causes;
+    for (const auto& c : candidates) {
+      try {
+        auto names = append_runs(c, files, {run});
+        if (fallback != c) {
+          std::cerr << "graybench: the runs of this job are saved in " << c << " instead of "
+                    << config.results << "\n";
+        }
+        fallback = c;
+        return names;
+      } catch (const std::exception& e) {
+        causes += std::string("; ") + e.what();
+      }
+    }
+    throw std::runtime_error("run lost: no fallback file could be written" + causes);
+  };
 
   // Rank 0 appends a measured run to the results file and prints its summary line.
   auto save = [&](RunResult& run, const RunSpec& spec) {
@@ -362,7 +406,7 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
                 << "\n";
     }
     const auto t_save = Clock::now();
-    const auto names = append_runs(config.results, files, {run});
+    const auto names = save_run(run);
     const double save_s = seconds_between(t_save, Clock::now());
     const auto failed = run.attrs.integer("n_failed");
     any_failed = any_failed || failed > 0;
@@ -388,7 +432,12 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
     if (comm.rank() == 0 && !spec.warmup) save(run, spec);
     if (interrupted) break;
   }
-  if (comm.rank() == 0 && !config.quiet) out << "results: " << config.results << "\n";
+  const std::string saved_in = fallback.value_or(config.results);
+  if (comm.rank() == 0 && !config.quiet) {
+    out << "results: " << saved_in << (fallback ? " (could not write " + config.results + ")" : "")
+        << "\n"
+        << std::flush;
+  }
   if (interrupted) {
     if (comm.rank() == 0) {
       std::cerr << "graybench: interrupted"

@@ -147,7 +147,11 @@ void write_table(hid_t parent, const char* name, hid_t mem_type, const std::vect
     check_status(H5Pset_chunk(dcpl, 1, &chunk), "H5Pset_chunk");
     check_status(H5Pset_deflate(dcpl, 4), "H5Pset_deflate");
   }
-  Handle ds(H5Dcreate2(parent, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), name);
+  // No chunk cache: chunks reach the file inside H5Dwrite, where a failure (disk full) is
+  // reported, never later in H5Dclose (whose failure leaves a half-closed dataset behind).
+  Handle dapl(H5Pcreate(H5P_DATASET_ACCESS), "H5Pcreate");
+  check_status(H5Pset_chunk_cache(dapl, 0, 0, 1.0), "H5Pset_chunk_cache");
+  Handle ds(H5Dcreate2(parent, name, file_type, space, H5P_DEFAULT, dcpl, dapl), name);
   if (n > 0) {
     check_status(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), name);
   }
@@ -403,31 +407,37 @@ std::vector<std::string> append_runs(const std::string& path, const std::vector<
     ResultsLock lock(target);
     recover_interrupted_save(target);
     JournaledFile store(target);
-    const hid_t file = store.id();
-    if (!store.created()) {
-      const std::string schema = schema_of(file);
-      if (schema != kSchema) {
-        throw std::runtime_error("results file " + path + " has schema '" + schema +
-                                 "', expected " + kSchema);
+    try {
+      const hid_t file = store.id();
+      if (!store.created()) {
+        const std::string schema = schema_of(file);
+        if (schema != kSchema) {
+          throw std::runtime_error("results file " + path + " has schema '" + schema +
+                                   "', expected " + kSchema);
+        }
+      } else {
+        write_attr(file, "schema", std::string(kSchema));
+        write_attr(file, "created", iso8601_utc(std::chrono::system_clock::now()));
+        write_attr(file, "graybench_version", std::string(version()));
+        Handle g(H5Gcreate2(file, "/runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "/runs");
       }
-    } else {
-      write_attr(file, "schema", std::string(kSchema));
-      write_attr(file, "created", iso8601_utc(std::chrono::system_clock::now()));
-      write_attr(file, "graybench_version", std::string(version()));
-      Handle g(H5Gcreate2(file, "/runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "/runs");
-    }
-    {
-      const std::string inputs_path = write_inputs(file, inputs);
-      Handle runs_group(H5Gopen2(file, "/runs", H5P_DEFAULT), "/runs");
-      int next = next_run_number(runs_group);
-      for (const auto& run : runs) {
-        char name[32];
-        std::snprintf(name, sizeof name, "run-%05d", next++);
-        write_run(runs_group, name, run, inputs_path);
-        names.push_back(name);
+      {
+        const std::string inputs_path = write_inputs(file, inputs);
+        Handle runs_group(H5Gopen2(file, "/runs", H5P_DEFAULT), "/runs");
+        int next = next_run_number(runs_group);
+        for (const auto& run : runs) {
+          char name[32];
+          std::snprintf(name, sizeof name, "run-%05d", next++);
+          write_run(runs_group, name, run, inputs_path);
+          names.push_back(name);
+        }
       }
+      store.commit(before_commit);
+    } catch (const std::exception&) {
+      // The errno of the failed write ("No space left on device") is the cause to report.
+      if (!store.io_error().empty()) throw std::runtime_error(store.io_error());
+      throw;
     }
-    store.commit(before_commit);
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot save results to " + path + ": " + e.what());
   }

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -128,8 +129,12 @@ struct JournaledFile::Session {
   bool discard = false;                          // after a failure: drop writes, roll back later
   std::string error;                             // first I/O error, with its errno text
 
+  /// Records the first I/O error. The save is lost from then on, so later writes are dropped:
+  /// HDF5 can then close every dataset and the file without failing again (a dataset whose
+  /// close fails stays registered and crashes HDF5's shutdown).
   void note_error(const std::string& what, int err) {
     if (error.empty()) error = what + ": " + errno_text(err);
+    discard = true;
   }
 
   /// Journals the old bytes of [lo, hi) that are not journaled yet; false on an I/O error.
@@ -347,6 +352,9 @@ herr_t jfd_unlock(H5FD_t*) {
 
 hid_t driver_id() {
   static const hid_t id = [] {
+    // Past a file-size limit (ulimit -f) a write must fail with EFBIG, like a full disk, rather
+    // than kill the process with SIGXFSZ and its finished runs with it.
+    std::signal(SIGXFSZ, SIG_IGN);
     static H5FD_class_t cls{};
     cls.name = "graybench-journal";
     cls.maxaddr = kMaxAddr;
@@ -626,10 +634,15 @@ JournaledFile::JournaledFile(const fs::path& target)
       throw std::runtime_error(s.error.empty() ? "HDF5 cannot open " + target.string() : s.error);
     }
     s.error.clear();  // HDF5 probes without O_CREAT before creating: that miss is no error
+    s.discard = false;
   } catch (...) {
     abandon();
     throw;
   }
+}
+
+std::string JournaledFile::io_error() const {
+  return session_ ? session_->error : last_error_;
 }
 
 bool JournaledFile::created() const {
@@ -639,12 +652,13 @@ bool JournaledFile::created() const {
 void JournaledFile::commit(const std::function<void()>& before_commit) {
   Session& s = *session_;
   try {
-    const herr_t flushed = H5Fflush(file_, H5F_SCOPE_GLOBAL);
-    const hid_t f = std::exchange(file_, H5I_INVALID_HID);
-    const herr_t closed = H5Fclose(f);
-    if (flushed < 0 || closed < 0 || !s.error.empty()) {
-      if (closed < 0) file_ = f;  // still open: abandon() closes it in discard mode
+    // A failed flush leaves dirty metadata that the close would retry (and HDF5's shutdown after
+    // it): abandon() closes in discard mode instead, so nothing is left open.
+    if (H5Fflush(file_, H5F_SCOPE_GLOBAL) < 0 || !s.error.empty()) {
       throw std::runtime_error(s.error.empty() ? "HDF5 cannot write " + target_.string() : s.error);
+    }
+    if (H5Fclose(std::exchange(file_, H5I_INVALID_HID)) < 0 || !s.error.empty()) {
+      throw std::runtime_error(s.error.empty() ? "HDF5 cannot close " + target_.string() : s.error);
     }
     {
       Fd fd = Fd::open(target_, O_RDONLY | O_CLOEXEC);
@@ -668,15 +682,32 @@ void JournaledFile::commit(const std::function<void()>& before_commit) {
 void JournaledFile::abandon() noexcept {
   if (!session_) return;
   Session& s = *session_;
+  bool keep_alive = false;
   s.discard = true;
   if (file_ >= 0) {
     // Strong close degree: every object of the file goes too; writes are dropped, so the close
     // cannot fail for lack of space and nothing is left for HDF5's shutdown to flush.
+    herr_t closed = -1;
     H5E_BEGIN_TRY {
-      H5Fclose(file_);
+      // An object whose close failed (its last chunk could not be written) is still
+      // registered and would be closed again by HDF5's shutdown, in a state it crashes on
+      // (H5D_close from H5_term_library). Writes are dropped now: close it for good.
+      const unsigned kinds = H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR;
+      const ssize_t n = H5Fget_obj_count(file_, kinds);
+      if (n > 0) {
+        std::vector<hid_t> ids(static_cast<std::size_t>(n));
+        const ssize_t got = H5Fget_obj_ids(file_, kinds, ids.size(), ids.data());
+        for (ssize_t k = 0; k < got; ++k) {
+          while (H5Iis_valid(ids[static_cast<std::size_t>(k)]) > 0 &&
+                 H5Idec_ref(ids[static_cast<std::size_t>(k)]) >= 0) {
+          }
+        }
+      }
+      closed = H5Fclose(file_);
     }
     H5E_END_TRY;
     file_ = H5I_INVALID_HID;
+    if (closed < 0) keep_alive = true;
   }
   if (s.journal >= 0) ::close(std::exchange(s.journal, -1));
   try {
@@ -685,6 +716,13 @@ void JournaledFile::abandon() noexcept {
     std::cerr << "graybench: cannot roll back the failed save of " << target_.string() << ": "
               << e.what() << " (" << with_suffix(target_, ".journal").string()
               << " is kept; the next save retries)\n";
+  }
+  last_error_ = s.error;
+  if (keep_alive) {
+    // HDF5 may still hold the file and write to it at shutdown: the driver must find its
+    // session (in discard mode) until the process ends.
+    static std::vector<std::unique_ptr<Session>> lingering;
+    lingering.push_back(std::move(session_));
   }
   session_.reset();
 }

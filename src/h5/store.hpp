@@ -63,6 +63,9 @@ class JournaledFile {
   /// `before_commit` runs just before the journal is dropped (tests use it to fail there).
   void commit(const std::function<void()>& before_commit = {});
 
+  /// The first I/O error of a failed save, with its errno text ("" if none).
+  std::string io_error() const;
+
   struct Session;
 
  private:
@@ -70,6 +73,7 @@ class JournaledFile {
   std::filesystem::path target_;
   std::unique_ptr<Session> session_;
   hid_t file_ = H5I_INVALID_HID;
+  std::string last_error_;
 };
 
 }  // namespace graybench
