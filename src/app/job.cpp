@@ -391,6 +391,8 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
     }
     throw std::runtime_error("run lost: no fallback file could be written" + causes);
   };
+  std::vector<std::pair<std::string, std::string>> failures;  // (path, reason), first seen first
+  std::set<std::pair<std::string, std::string>> seen_failures;
 
   // Rank 0 appends a measured run to the results file and prints its summary line.
   auto save = [&](RunResult& run, const RunSpec& spec) {
@@ -407,6 +409,13 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
     }
     const auto t_save = Clock::now();
     const auto names = save_run(run);
+    for (const auto& r : run.images) {
+      if (r.status == 0 || r.status == static_cast<std::int32_t>(ImageStatus::kNotProcessed))
+        continue;
+      const std::string reason =
+          std::string(to_string(static_cast<ImageStatus>(r.status))) + ": " + r.error;
+      if (seen_failures.insert({r.path, reason}).second) failures.emplace_back(r.path, reason);
+    }
     const double save_s = seconds_between(t_save, Clock::now());
     const auto failed = run.attrs.integer("n_failed");
     any_failed = any_failed || failed > 0;
@@ -437,6 +446,17 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
     out << "results: " << saved_in << (fallback ? " (could not write " + config.results + ")" : "")
         << "\n"
         << std::flush;
+  }
+  if (comm.rank() == 0 && !failures.empty()) {
+    // The names and reasons, not just a count: the first thing a user sees under mpirun.
+    constexpr std::size_t kShown = 10;
+    for (std::size_t k = 0; k < std::min(kShown, failures.size()); ++k)
+      std::cerr << "graybench: failed: " << failures[k].first << ": " << failures[k].second << "\n";
+    if (failures.size() > kShown) {
+      std::cerr << "graybench: and " << failures.size() - kShown << " more \u2014 see " << saved_in
+                << "\n";
+    }
+    std::cerr << std::flush;
   }
   if (interrupted) {
     if (comm.rank() == 0) {
