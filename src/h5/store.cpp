@@ -275,7 +275,22 @@ haddr_t jfd_get_eoa(const H5FD_t* file, H5FD_mem_t) {
 }
 
 herr_t jfd_set_eoa(H5FD_t* file, H5FD_mem_t, haddr_t addr) {
-  reinterpret_cast<JFile*>(file)->eoa = addr;
+  auto* f = reinterpret_cast<JFile*>(file);
+  JournaledFile::Session* s = f->session;
+  // HDF5 rewrites the superblock (its end-of-allocation field) as soon as it opens the file,
+  // long before the new blocks are written. Growing the file to match at once keeps it
+  // readable by anyone while the save runs: only the final metadata flush then needs the
+  // journal to be undone.
+  if (s && !s->discard && addr > f->eof) {
+    if (::ftruncate(f->fd, static_cast<off_t>(addr)) != 0) {
+      const int err = errno;
+      s->note_error("extend " + s->target.string(), err);
+      push_error("jfd_set_eoa", H5E_IO, H5E_SEEKERROR, s->error);
+      return -1;
+    }
+    f->eof = addr;
+  }
+  f->eoa = addr;
   return 0;
 }
 
@@ -624,6 +639,24 @@ JournaledFile::JournaledFile(const fs::path& target)
     const DriverInfo info{&s};
     herr_t ok = H5Pset_driver(fapl, driver_id(), &info);
     if (ok >= 0) ok = H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+    if (ok >= 0) {
+      // Keep every metadata block in the cache until the final flush: the in-place updates
+      // (which leave the file unreadable to other readers until rolled back, if the writer is
+      // killed among them) then all happen in the last milliseconds of the save.
+      H5AC_cache_config_t mdc{};
+      mdc.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+      ok = H5Pget_mdc_config(fapl, &mdc);
+      if (ok >= 0) {
+        mdc.evictions_enabled = false;
+        mdc.incr_mode = H5C_incr__off;
+        mdc.flash_incr_mode = H5C_flash_incr__off;
+        mdc.decr_mode = H5C_decr__off;
+        mdc.set_initial_size = true;
+        mdc.initial_size = 16 * 1024 * 1024;
+        mdc.max_size = std::max<std::size_t>(mdc.max_size, mdc.initial_size);
+        ok = H5Pset_mdc_config(fapl, &mdc);
+      }
+    }
     if (ok >= 0) {
       file_ = s.created ? H5Fcreate(target.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl)
                         : H5Fopen(target.c_str(), H5F_ACC_RDWR, fapl);
