@@ -448,6 +448,12 @@ ResultsFile read_results(const std::string& path) {
   h5::ErrorSilencer quiet;
   try {
     ResultsFile out;
+    const fs::path target = resolve_results_path(path);
+    if (fs::exists(fs::path(target.string() + ".journal")) && ::access(target.c_str(), W_OK) == 0) {
+      // A save was killed half-way: put the file back as it was before reading it.
+      ResultsLock lock(target);
+      recover_interrupted_save(target);
+    }
     Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "H5Fopen");
     out.root = read_attrs(file);
     if (link_exists(file, "/inputs")) {
