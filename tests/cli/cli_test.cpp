@@ -493,6 +493,30 @@ TEST(CliMpi, HugeWorkerCountsAreAClearErrorForEveryStrategy) {
   }
 }
 
+TEST(Cli, WorkerCountsBeyondTheRanksLimitsAreRefused) {
+  if (!fs::exists("/usr/bin/prlimit")) GTEST_SKIP() << "needs prlimit (util-linux)";
+  TempDir d;
+  make_set(d / "in", 2);
+  // Descriptors: 6 per worker process.
+  ProcResult r =
+      run_process({"/usr/bin/prlimit", "--nofile=200", GRAYBENCH_EXE, "-i", (d / "in").string(),
+                   "-r", (d / "r.h5").string(), "--strategy", "processes", "--workers", "100"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("RLIMIT_NOFILE (ulimit -n) 200"), std::string::npos) << r.err;
+  expect_clean(r);
+  // Threads: RLIMIT_NPROC binds users other than root.
+  if (!can_switch_user()) GTEST_SKIP() << "needs root and setpriv to run as a user with ulimit -u";
+  fs::permissions(d.path(), fs::perms::all);
+  r = run_process({"/usr/bin/prlimit", "--nproc=64", "/usr/bin/setpriv", "--reuid=65534",
+                   "--regid=65534", "--clear-groups", "--", GRAYBENCH_EXE, "-i",
+                   (d / "in").string(), "-r", (d / "r.h5").string(), "--strategy", "threads",
+                   "--workers", "100"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("RLIMIT_NPROC (ulimit -u) 64"), std::string::npos) << r.err;
+  expect_clean(r);
+  EXPECT_FALSE(fs::exists(d / "r.h5"));
+}
+
 TEST(Cli, UnwritableOutputDirIsFoundBeforeRunning) {
   TempDir d;
   make_set(d / "in", 2);
