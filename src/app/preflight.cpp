@@ -10,8 +10,9 @@
 #include <system_error>
 #include <vector>
 
-#include "common/errors.hpp"
-#include "common/wire.hpp"
+#include "core/errors.hpp"
+#include "core/wire.hpp"
+#include "strategies/strategy.hpp"
 
 namespace graybench {
 

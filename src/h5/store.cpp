@@ -33,8 +33,8 @@
 #include <thread>
 #include <vector>
 
-#include "common/errors.hpp"
-#include "common/posix.hpp"
+#include "core/errors.hpp"
+#include "core/posix.hpp"
 #include "timing/metadata.hpp"
 
 namespace graybench {
