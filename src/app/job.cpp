@@ -15,6 +15,7 @@
 #include "h5/results.hpp"
 #include "io/file.hpp"
 #include "io/listing.hpp"
+#include "kernel/checksum.hpp"
 #include "mpi/distribution.hpp"
 #include "strategies/gil.hpp"
 #include "timing/build_info.hpp"
@@ -185,6 +186,7 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   a.set("output_dir", config.output_dir.value_or(""));
   a.set("input_fingerprint", fingerprint(files));
   a.set("total_bytes_in", static_cast<std::int64_t>(total_bytes));
+  a.set("checksum_algorithm", std::string(kChecksumAlgorithm));
   return a;
 }
 

@@ -34,7 +34,7 @@ struct ImageRecord {
   std::uint64_t bytes_out = 0;  ///< encoded PNG size (0 without --output-dir)
   std::int32_t status = 0;      ///< ImageStatus
   std::string error;
-  std::uint64_t checksum = 0;  ///< FNV-1a 64 of the W*H gray bytes (0 on failure)
+  std::uint64_t checksum = 0;  ///< XXH3-64 (checksum64) of the W*H gray bytes (0 on failure)
   double t_start = 0;          ///< seconds since the run's common start
   double t_end = 0;
   double read_s = 0;

@@ -183,7 +183,26 @@ TEST(Kernel, RejectsBadShapes) {
   EXPECT_THROW(to_gray(src, 2, out), std::invalid_argument);  // 12 != 4 * 2
 }
 
+std::uint64_t checksum_of(const std::string& s) {
+  return checksum64({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
+}
+
+TEST(Checksum, Xxh3KnownVectors) {
+  EXPECT_EQ(kChecksumAlgorithm, "xxh3-64");
+  // Published XXH3-64 (seed 0) of the empty input; the others are python3-xxhash's
+  // xxh3_64_intdigest, the function the Python tools use.
+  EXPECT_EQ(checksum_of(""), 0x2d06800538d394c2ull);
+  EXPECT_EQ(checksum_of("a"), 0xe6c632b61e964e1full);
+  EXPECT_EQ(checksum_of("foobar"), 0xd78fda63144c5c84ull);
+  // A long input (the stripe loop, not the short-input paths): bytes i * 7 mod 251.
+  std::vector<std::uint8_t> data(100000);
+  for (std::size_t i = 0; i < data.size(); ++i)
+    data[i] = static_cast<std::uint8_t>(i * 7 % 251);
+  EXPECT_EQ(checksum64(data), 0x17a701075a95b432ull);
+}
+
 TEST(Checksum, Fnv1a64KnownVectors) {
+  // Still used for the input-set fingerprint.
   auto h = [](const char* s) {
     return fnv1a64({reinterpret_cast<const std::uint8_t*>(s), std::strlen(s)});
   };
