@@ -16,6 +16,7 @@
 #include "io/file.hpp"
 #include "io/listing.hpp"
 #include "kernel/checksum.hpp"
+#include "kernel/grayscale.hpp"
 #include "mpi/distribution.hpp"
 #include "strategies/gil.hpp"
 #include "timing/build_info.hpp"
@@ -186,7 +187,11 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   a.set("output_dir", config.output_dir.value_or(""));
   a.set("input_fingerprint", fingerprint(files));
   a.set("total_bytes_in", static_cast<std::int64_t>(total_bytes));
+  // Kernel context (issue 8): the SIMD target dispatched here, the checksum, and rank 0's
+  // node's copy bandwidth (~50 ms; only rank 0's attributes are stored) as the kernel's bound.
+  a.set("simd_target", simd_target());
   a.set("checksum_algorithm", std::string(kChecksumAlgorithm));
+  if (comm.rank() == 0) a.set("membw_gbps", memcpy_bandwidth_gbps());
   return a;
 }
 

@@ -31,7 +31,7 @@ RUN_ATTRS = {
     "graybench_version": "str", "git_revision": "str", "compiler": "str", "build_type": "str",
     "nodes": "int", "hosts": "str", "mpi_library": "str", "hdf5_version": "str",
     "distribution": "str", "input_fingerprint": "str", "inputs": "str",
-    "checksum_algorithm": "str",
+    "checksum_algorithm": "str", "simd_target": "str", "membw_gbps": "float",
 }
 
 IMAGE_FIELDS = {
