@@ -6,8 +6,9 @@
 
 namespace graybench {
 
-/// Name of the per-image checksum algorithm, stored as the `checksum_algorithm` attribute.
-inline constexpr std::string_view kChecksumAlgorithm = "xxh3-64";
+/// Name of the per-image checksum algorithm, stored as the `checksum_algorithm` attribute of the
+/// results file and of every run.
+inline constexpr const char* kChecksumAlgorithm = "xxh3-64";
 
 /// The per-image checksum stored in the HDF5 file: XXH3-64 with seed 0 (libxxhash's
 /// `XXH3_64bits`, Python's `xxhash.xxh3_64_intdigest`) of the W x H gray bytes, row-major.
