@@ -47,7 +47,7 @@ import PIL
 import xxhash
 from PIL import Image, ImageOps, features
 
-SCHEMA = "graybench/1"
+SCHEMA = "graybench/2"
 CHECKSUM_ALGORITHM = "xxh3-64"
 EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".tga", ".gif", ".pnm", ".pgm", ".ppm", ".psd"}
 STRATEGIES = ("sequential", "threading", "mp-pool", "thread-executor", "process-executor")
@@ -57,11 +57,15 @@ OK, READ_ERROR, DECODE_ERROR, ENCODE_ERROR, WRITE_ERROR = 0, 1, 2, 3, 4
 NOT_PROCESSED, INTERNAL_ERROR = 6, 7
 
 _STR = h5py.string_dtype("utf-8")
+# images.status in graybench/2: an HDF5 enum (base int32) named by ImageStatus's names.
+STATUS_NAMES = {"ok": 0, "read_error": 1, "decode_error": 2, "encode_error": 3, "write_error": 4,
+                "worker_lost": 5, "not_processed": 6, "internal_error": 7}
+_STATUS = h5py.enum_dtype(STATUS_NAMES, basetype="<i4")
 # The layouts graybench writes (src/h5/results.cpp), used when the file has no run to copy from.
 IMAGE_DTYPE = np.dtype([
     ("image", "<u8"), ("path", _STR), ("rank", "<i4"), ("worker", "<i4"), ("repeat", "<i4"),
     ("width", "<u4"), ("height", "<u4"), ("channels", "<u4"), ("bit_depth", "<u4"),
-    ("bytes_in", "<u8"), ("bytes_out", "<u8"), ("status", "<i4"), ("error", _STR),
+    ("bytes_in", "<u8"), ("bytes_out", "<u8"), ("status", _STATUS), ("error", _STR),
     ("checksum", "<u8"), ("t_start", "<f8"), ("t_end", "<f8"), ("read_s", "<f8"),
     ("decode_s", "<f8"), ("convert_s", "<f8"), ("encode_s", "<f8"), ("write_s", "<f8"),
     ("queue_wait_s", "<f8"), ("ipc_s", "<f8"), ("ipc_bytes", "<u8"),
@@ -388,6 +392,16 @@ RUNNERS = {
 
 # ---------------------------------------------------------------------------- run metadata
 
+def process_elapsed() -> float:
+    """Seconds since this process started (from /proc, like graybench's startup_s), else 0."""
+    try:
+        start_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def _iso(t: float) -> str:
     d = _dt.datetime.fromtimestamp(t, tz=_dt.timezone.utc)
     return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
@@ -595,6 +609,7 @@ def save_runs(path: str, files: Sequence[InputFile], runs: list[tuple[dict, list
     """Appends `runs` to the results file as graybench does: under an exclusive flock on
     `<file>.lock`, into a copy `<file>.tmp.<host>.<pid>` that is fsynced and renamed over the
     original. A crash leaves the old file or the new one, never a damaged one."""
+    t_save = time.perf_counter()
     target = os.path.realpath(path)
     tmp = f"{target}.tmp.{socket.gethostname()}.{os.getpid()}"
     names: list[str] = []
@@ -612,10 +627,14 @@ def save_runs(path: str, files: Sequence[InputFile], runs: list[tuple[dict, list
                     if not str(schema).startswith("graybench/"):
                         raise UsageError(f"--results {path} is not a graybench results file "
                                          f"(schema '{schema}')")
+                    if schema != SCHEMA:
+                        raise UsageError(f"--results {path} has schema {schema}, this version "
+                                         f"writes {SCHEMA}: use another file")
                 else:
                     f.attrs["schema"] = SCHEMA
                     f.attrs["created"] = _iso(time.time())
                     f.attrs["graybench_version"] = _project_version()
+                    f.attrs["checksum_algorithm"] = CHECKSUM_ALGORITHM
                     f.create_group("runs")
                 fp = fingerprint(files)
                 sets = f.require_group("input_sets")
@@ -638,6 +657,9 @@ def save_runs(path: str, files: Sequence[InputFile], runs: list[tuple[dict, list
                     g.attrs["inputs"] = f"/input_sets/{fp}"
                     g.create_dataset("images", data=_table(rows, image_dtype))
                     g.create_dataset("ranks", data=_table(ranks, rank_dtype))
+                    # As graybench does: the save's cost up to now, patched in before closing.
+                    g.attrs["save_s"] = time.perf_counter() - t_save
+                    g.attrs["job_elapsed_s"] = process_elapsed()
                     names.append(name)
             fd = os.open(tmp, os.O_RDONLY)
             try:
@@ -721,8 +743,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    startup_s = process_elapsed()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)  # exits 2 on a usage error
+    t_list = time.perf_counter()
     try:
         if not args.input and not args.list:
             raise UsageError("no input: give --input PATH or --list FILE")
@@ -742,8 +766,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.path.exists(args.results):
             with h5py.File(args.results, "r") as f:
                 schema = f.attrs.get("schema", "")
+            if isinstance(schema, bytes):
+                schema = schema.decode()
             if not str(schema).startswith("graybench/"):
                 raise UsageError(f"--results {args.results} is not a graybench results file")
+            if schema != SCHEMA:
+                raise UsageError(f"--results {args.results} has schema {schema}, this version "
+                                 f"writes {SCHEMA}: use another file")
     except UsageError as e:
         print(f"graybench-py: {e}", file=sys.stderr)
         return 2
@@ -761,6 +790,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                  args.repeat, args.warmup, args.quiet,
                  "graybench-py " + " ".join(shlex.quote(a) for a in argv))
     s.common = common_attributes(s)
+    s.common["startup_s"] = startup_s
+    s.common["list_s"] = time.perf_counter() - t_list
 
     any_failed = False
     try:
