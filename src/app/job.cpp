@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <set>
@@ -15,6 +16,7 @@
 #include "h5/results.hpp"
 #include "io/file.hpp"
 #include "io/listing.hpp"
+#include "io/page_cache.hpp"
 #include "mpi/distribution.hpp"
 #include "strategies/gil.hpp"
 #include "timing/build_info.hpp"
@@ -78,11 +80,12 @@ std::vector<RunSpec> plan_sweep(const Config& config) {
 
 /// Where the ranks run: enough to tell when workers outnumber the CPUs they may use.
 struct Placement {
-  int min_rank_cpus = 1;       ///< smallest CPU affinity set of any rank
-  int max_ranks_per_node = 1;  ///< most ranks sharing one host
-  int node_cpus = 1;           ///< online CPUs of that busiest host
-  std::string busiest_host;
+  int min_rank_cpus = 1;           ///< smallest CPU affinity set of any rank
+  int max_ranks_per_node = 1;      ///< most ranks sharing one host
+  int node_cpus = 1;               ///< online CPUs of that busiest host
+  std::string busiest_host;        ///< the node with the most ranks (scheduler node name)
   std::vector<std::string> hosts;  ///< host of each rank, by rank
+  std::vector<std::string> nodes;  ///< node name of each rank (SLURMD_NODENAME, else host)
 };
 
 /// Collective: every rank reports its host and affinity; rank 0 gets the placement.
@@ -91,19 +94,22 @@ Placement placement(const mpi::Comm& comm) {
   int mine = 0;
   affinity_cpus(&mine);
   w.put_string(hostname());
+  w.put_string(node_name());
   w.put<std::int32_t>(mine);
   w.put<std::int32_t>(online_cpus());
   Placement p;
   const auto parts = comm.gather(w.buffer(), 0);
   if (comm.rank() != 0) return p;
-  std::map<std::string, std::pair<int, int>> per_host;  // host -> (ranks, online cpus)
+  // Ranks per node count by node name: virtual or containerised nodes may share a host name.
+  std::map<std::string, std::pair<int, int>> per_host;  // node -> (ranks, online cpus)
   p.min_rank_cpus = INT32_MAX;
   for (const auto& part : parts) {
     WireReader r(part);
-    const std::string host = r.get_string();
-    p.hosts.push_back(host);
+    p.hosts.push_back(r.get_string());
+    const std::string node = r.get_string();
+    p.nodes.push_back(node);
     p.min_rank_cpus = std::min(p.min_rank_cpus, static_cast<int>(r.get<std::int32_t>()));
-    auto& entry = per_host[host];
+    auto& entry = per_host[node];
     ++entry.first;
     entry.second = r.get<std::int32_t>();
   }
@@ -145,6 +151,14 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   std::string host_list;
   for (const auto& h : unique_hosts)
     host_list += (host_list.empty() ? "" : ",") + h;
+  std::vector<std::string> unique_nodes = where.nodes;
+  std::sort(unique_nodes.begin(), unique_nodes.end());
+  unique_nodes.erase(std::unique(unique_nodes.begin(), unique_nodes.end()), unique_nodes.end());
+  std::string node_list;
+  for (const auto& n : unique_nodes)
+    node_list += (node_list.empty() ? "" : ",") + n;
+  const char* job_id = std::getenv("SLURM_JOB_ID");
+  const char* step_id = std::getenv("SLURM_STEP_ID");
 
   std::uint64_t total_bytes = 0;
   for (const auto& f : files)
@@ -154,8 +168,12 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
 
   Attributes a;
   a.set("ranks", std::int64_t{comm.size()});
-  a.set("nodes", static_cast<std::int64_t>(unique_hosts.size()));
+  a.set("nodes", static_cast<std::int64_t>(unique_nodes.empty() ? 1 : unique_nodes.size()));
+  a.set("node_names", node_list);
+  a.set("ranks_per_node", std::int64_t{where.max_ranks_per_node});
   a.set("hosts", host_list);
+  a.set("slurm_job_id", std::string(job_id ? job_id : ""));
+  a.set("slurm_step_id", std::string(step_id ? step_id : ""));
   a.set("hostname", hosts.empty() ? hostname() : hosts.front());
   a.set("command_line", config.command_line);
   a.set("graybench_version", std::string(version()));
@@ -173,6 +191,7 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   a.set("distribution", std::string(to_string(config.distribution)));
   a.set("workers_source", config.workers_source);
   a.set("mode", std::string(to_string(config.mode)));
+  a.set("cache", std::string(to_string(config.cache)));
   a.set("kernel_repeat", std::int64_t{config.kernel_repeat});
   a.set("gil", std::int64_t{config.gil ? 1 : 0});
   a.set("gil_interval_s", config.gil_interval_ms / 1000.0);
@@ -195,9 +214,24 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   std::unique_ptr<WorkFeed> feed =
       make_feed(config.distribution, files, comm, config.chunk, config.dynamic_counter);
   const double distribute_s = seconds_between(t_dist, Clock::now());
+  auto* share = dynamic_cast<StaticFeed*>(feed.get());
+  // The inputs this rank may read: its static share, or under dynamic distribution any of them.
+  std::vector<std::string> my_paths;
+  if (share) {
+    for (const auto& item : share->items())
+      my_paths.push_back(item.file.path);
+  } else {
+    for (const auto& f : files)
+      my_paths.push_back(f.path);
+  }
+  // Cold cache: drop the inputs before every repetition (memory mode: before preloading them).
+  if (config.cache == Config::Cache::kCold) evict_from_page_cache(my_paths);
+  const CacheResidency residency = page_cache_residency(my_paths);
+  const std::uint64_t cache_pages = comm.sum(residency.pages);
+  const std::uint64_t cache_resident = comm.sum(residency.resident);
   // A static share is known now (progress shows it); a dynamic one only at the end.
   std::uint64_t my_share = 0;
-  if (auto* share = dynamic_cast<StaticFeed*>(feed.get())) {
+  if (share) {
     my_share = share->items().size();
     if (config.mode == Config::Mode::kMemory) {
       for (auto& item : share->items())
@@ -250,6 +284,7 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   RankRecord rank;
   rank.rank = comm.rank();
   rank.host = hostname();
+  rank.node = node_name();
   rank.n_images = outcome.records.size();
   rank.wall_s = seconds_between(ctx.origin, t_end);
   // The last image done, not the strategy's return: joins and reaping are teardown_s.
@@ -334,6 +369,10 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   run.attrs.set("total_pixels", static_cast<std::int64_t>(pixels));
   if (gil) run.attrs.set("gil_switches", static_cast<std::int64_t>(gil->switches()));
   run.attrs.set("distribution_mechanism", mechanism);
+  // Share of the inputs' pages in the page cache as the run started (after eviction when
+  // cold), over all ranks; -1 where no page could be inspected.
+  run.attrs.set("cache_resident_fraction",
+                cache_pages ? static_cast<double>(cache_resident) / cache_pages : -1.0);
   for (const auto& [k, v] : outcome.attrs.items())
     run.attrs.set(k, v);
   return run;
@@ -352,6 +391,7 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
   auto save = [&](RunResult& run, const RunSpec& spec) {
     for (const auto& [k, v] : common.items())
       run.attrs.set(k, v);
+    run.attrs.set("run_uuid", random_uuid());  // tells runs apart across files and merges
     const int effective = strategy_info(spec.strategy).parallel ? spec.workers : 1;
     run.attrs.set("total_workers", std::int64_t{effective} * comm.size());
     const std::string over = oversubscription(where, effective);

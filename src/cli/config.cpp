@@ -78,12 +78,16 @@ std::string_view to_string(Config::Mode mode) {
   return mode == Config::Mode::kFiles ? "files" : "memory";
 }
 
+std::string_view to_string(Config::Cache cache) {
+  return cache == Config::Cache::kWarm ? "warm" : "cold";
+}
+
 ParseResult parse_command_line(const std::vector<std::string>& args,
                                const std::function<const char*(const char*)>& env) {
   ParseResult result;
   Config& c = result.config;
   std::string strategy = "sequential", workers, distribution = "block", mode = "files",
-              omp_schedule = "dynamic,1", ipc = "pipe", dynamic_counter = "auto";
+              omp_schedule = "dynamic,1", ipc = "pipe", dynamic_counter = "auto", cache = "warm";
 
   po::options_description desc(
       "Usage: graybench --input PATH [--input PATH ...] [options]\n"
@@ -109,6 +113,9 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
        "else $OMP_NUM_THREADS, else 1")
       ("mode", po::value<std::string>(&mode)->default_value(mode)->value_name("MODE"),
        "files: read+decode inside the timed work; memory: load files first, time the rest")
+      ("cache", po::value<std::string>(&cache)->default_value(cache)->value_name("warm|cold"),
+       "cold: drop every input of the rank from the page cache before each repetition "
+       "(posix_fadvise DONTNEED); warm: leave the cache as it is")
       ("kernel-repeat", po::value<int>(&c.kernel_repeat)->default_value(c.kernel_repeat)->value_name("K"),
        "run the grayscale kernel K times per image (same result): dials in CPU-bound work")
       ("gil", po::bool_switch(&c.gil), "emulate Python's GIL: one lock per process around the kernel")
@@ -202,6 +209,13 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
     c.mode = Config::Mode::kMemory;
   } else {
     throw UsageError("--mode: unknown mode '" + mode + "' (files, memory)");
+  }
+  if (cache == "warm") {
+    c.cache = Config::Cache::kWarm;
+  } else if (cache == "cold") {
+    c.cache = Config::Cache::kCold;
+  } else {
+    throw UsageError("--cache: unknown '" + cache + "' (warm, cold)");
   }
   if (c.kernel_repeat < 1) throw UsageError("--kernel-repeat must be >= 1");
   if (!(c.gil_interval_ms > 0) || c.gil_interval_ms > 60000) {

@@ -22,6 +22,8 @@ struct Config {
   std::string workers_source = "default";  ///< where the worker list came from
   /// files: read+decode inside the timed work; memory: files loaded before the timed region.
   enum class Mode { kFiles, kMemory } mode = Mode::kFiles;
+  /// warm: inputs as the page cache has them; cold: evicted before every repetition.
+  enum class Cache { kWarm, kCold } cache = Cache::kWarm;
   int kernel_repeat = 1;
   bool gil = false;
   double gil_interval_ms = 5.0;
@@ -50,6 +52,7 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
                                const std::function<const char*(const char*)>& env = std::getenv);
 
 std::string_view to_string(Config::Mode mode);
+std::string_view to_string(Config::Cache cache);
 
 /// Quotes `args` for a POSIX shell and joins them with spaces.
 std::string shell_join(const std::vector<std::string>& args);

@@ -43,6 +43,7 @@ struct ImageRow {
 struct RankRow {
   std::int32_t rank;
   const char* host;
+  const char* node;
   std::uint64_t n_images, n_failed;
   double wall_s, compute_s, distribute_s, gather_s, idle_s, setup_s, teardown_s, user_s, sys_s;
   std::int64_t max_rss_kb;
@@ -106,6 +107,7 @@ Handle rank_type() {
   CompoundBuilder b(sizeof(RankRow));
   b.add(GB_FIELD(RankRow, rank), H5T_NATIVE_INT32)
       .str(GB_FIELD(RankRow, host))
+      .str(GB_FIELD(RankRow, node))
       .add(GB_FIELD(RankRow, n_images), H5T_NATIVE_UINT64)
       .add(GB_FIELD(RankRow, n_failed), H5T_NATIVE_UINT64)
       .add(GB_FIELD(RankRow, wall_s), H5T_NATIVE_DOUBLE)
@@ -322,9 +324,9 @@ void write_run(hid_t runs, const std::string& name, const RunResult& run,
   std::vector<RankRow> ranks;
   ranks.reserve(run.ranks.size());
   for (const auto& r : run.ranks) {
-    ranks.push_back({r.rank, r.host.c_str(), r.n_images, r.n_failed, r.wall_s, r.compute_s,
-                     r.distribute_s, r.gather_s, r.idle_s, r.setup_s, r.teardown_s, r.user_s,
-                     r.sys_s, r.max_rss_kb, r.cpus.c_str(), r.worker_cpus.c_str()});
+    ranks.push_back({r.rank, r.host.c_str(), r.node.c_str(), r.n_images, r.n_failed, r.wall_s,
+                     r.compute_s, r.distribute_s, r.gather_s, r.idle_s, r.setup_s, r.teardown_s,
+                     r.user_s, r.sys_s, r.max_rss_kb, r.cpus.c_str(), r.worker_cpus.c_str()});
   }
   Handle rtype = rank_type();
   write_table(g, "ranks", rtype, ranks);
@@ -467,9 +469,10 @@ ResultsFile read_results(const std::string& path) {
       reclaim(itype, images);
       auto ranks = read_table<RankRow>(g, "ranks", rtype);
       for (const auto& r : ranks) {
-        run.ranks.push_back({r.rank, cstr(r.host), r.n_images, r.n_failed, r.wall_s, r.compute_s,
-                             r.distribute_s, r.gather_s, r.idle_s, r.setup_s, r.teardown_s,
-                             r.user_s, r.sys_s, r.max_rss_kb, cstr(r.cpus), cstr(r.worker_cpus)});
+        run.ranks.push_back({r.rank, cstr(r.host), cstr(r.node), r.n_images, r.n_failed, r.wall_s,
+                             r.compute_s, r.distribute_s, r.gather_s, r.idle_s, r.setup_s,
+                             r.teardown_s, r.user_s, r.sys_s, r.max_rss_kb, cstr(r.cpus),
+                             cstr(r.worker_cpus)});
       }
       reclaim(rtype, ranks);
       out.runs.push_back(std::move(run));

@@ -91,6 +91,7 @@ void get(WireReader& rd, ImageRecord& r) {
 void put(WireWriter& w, const RankRecord& r) {
   w.put(r.rank);
   w.put_string(r.host);
+  w.put_string(r.node);
   w.put(r.n_images);
   w.put(r.n_failed);
   for (double d : {r.wall_s, r.compute_s, r.distribute_s, r.gather_s, r.idle_s, r.setup_s,
@@ -105,6 +106,7 @@ void put(WireWriter& w, const RankRecord& r) {
 void get(WireReader& rd, RankRecord& r) {
   r.rank = rd.get<std::int32_t>();
   r.host = rd.get_string();
+  r.node = rd.get_string();
   r.n_images = rd.get<std::uint64_t>();
   r.n_failed = rd.get<std::uint64_t>();
   for (double* d : {&r.wall_s, &r.compute_s, &r.distribute_s, &r.gather_s, &r.idle_s, &r.setup_s,

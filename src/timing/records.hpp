@@ -51,6 +51,7 @@ struct ImageRecord {
 struct RankRecord {
   std::int32_t rank = 0;
   std::string host;
+  std::string node;  ///< scheduler node name (SLURMD_NODENAME), else the host name
   std::uint64_t n_images = 0;
   std::uint64_t n_failed = 0;
   double wall_s = 0;        ///< common start to after the final barrier
