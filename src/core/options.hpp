@@ -46,6 +46,20 @@ enum class Mode { kFiles, kMemory };
 GRAYBENCH_ENUM_NAMES(Mode, "mode", {Mode::kFiles, "files", "read+decode inside the timed work"},
                      {Mode::kMemory, "memory", "load files first, time the rest"})
 
+/// Page-cache state of the inputs at the start of each repetition (--cache).
+enum class Cache { kWarm, kCold };
+inline constexpr std::array<EnumName<Cache>, 2> kCacheNames{{
+    {Cache::kWarm, "warm", "leave the page cache as it is"},
+    {Cache::kCold, "cold",
+     "drop every input of the rank from the page cache before each repetition"},
+}};
+constexpr std::span<const EnumName<Cache>> enum_names(Cache) {
+  return kCacheNames;
+}
+constexpr std::string_view enum_noun(Cache) {
+  return "cache state";
+}
+
 /// How worker processes return pixels (and, in memory mode, receive decoded images) (--ipc).
 enum class Ipc { kPipe, kShm };
 GRAYBENCH_ENUM_NAMES(Ipc, "ipc mode", {Ipc::kPipe, "pipe", "through the task/result pipes"},
