@@ -295,6 +295,7 @@ TEST(Cli, FullSweepWritesTwentySevenAgreeingRuns) {
       EXPECT_EQ(run.images[i].checksum, f.runs[0].images[i].checksum);
     }
     EXPECT_EQ(checksums(run), reference);
+    EXPECT_EQ(undeclared_attributes(kRunAttributes, run.attrs), std::vector<std::string>{});
   }
   EXPECT_EQ(per_strategy,
             (std::map<std::string, int>{
@@ -343,6 +344,10 @@ TEST(Cli, StrategyKnobsAreRecorded) {
   }
   EXPECT_EQ(f.runs[0].attrs.integer("omp_team_size"), 2);
   EXPECT_GT(f.runs[1].images[0].ipc_bytes, 0u);
+  // Every attribute a real run writes is declared (timing/schema.hpp), hence documented.
+  EXPECT_EQ(undeclared_attributes(kRootAttributes, f.root), std::vector<std::string>{});
+  for (const auto& run : f.runs)
+    EXPECT_EQ(undeclared_attributes(kRunAttributes, run.attrs), std::vector<std::string>{});
 }
 
 TEST(CliMpi, SameChecksumsAtOneTwoThreeRanks) {
