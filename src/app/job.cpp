@@ -1,17 +1,25 @@
 #include "app/job.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 
+#include "app/preflight.hpp"
 #include "app/run.hpp"
 #include "core/cancel.hpp"
 #include "core/posix.hpp"
 #include "core/wire.hpp"
 #include "h5/results.hpp"
+#include "h5/store.hpp"
 #include "io/codec.hpp"
 #include "io/listing.hpp"
 #include "kernel/checksum.hpp"
@@ -70,11 +78,12 @@ std::vector<RunSpec> plan_sweep(const Config& config) {
 
 /// Where the ranks run: enough to tell when workers outnumber the CPUs they may use.
 struct Placement {
-  int min_rank_cpus = 1;       ///< smallest CPU affinity set of any rank
-  int max_ranks_per_node = 1;  ///< most ranks sharing one host
-  int node_cpus = 1;           ///< online CPUs of that busiest host
-  std::string busiest_host;
+  int min_rank_cpus = 1;           ///< smallest CPU affinity set of any rank
+  int max_ranks_per_node = 1;      ///< most ranks sharing one host
+  int node_cpus = 1;               ///< online CPUs of that busiest host
+  std::string busiest_host;        ///< the node with the most ranks (scheduler node name)
   std::vector<std::string> hosts;  ///< host of each rank, by rank
+  std::vector<std::string> nodes;  ///< node name of each rank (SLURMD_NODENAME, else host)
 };
 
 /// Collective: every rank reports its host and affinity; rank 0 gets the placement.
@@ -83,19 +92,22 @@ Placement placement(const mpi::Comm& comm) {
   int mine = 0;
   affinity_cpus(&mine);
   w.put_string(hostname());
+  w.put_string(node_name());
   w.put<std::int32_t>(mine);
   w.put<std::int32_t>(online_cpus());
   Placement p;
   const auto parts = comm.gather(w.buffer(), 0);
   if (comm.rank() != 0) return p;
-  std::map<std::string, std::pair<int, int>> per_host;  // host -> (ranks, online cpus)
+  // Ranks per node count by node name: virtual or containerised nodes may share a host name.
+  std::map<std::string, std::pair<int, int>> per_host;  // node -> (ranks, online cpus)
   p.min_rank_cpus = INT32_MAX;
   for (const auto& part : parts) {
     WireReader r(part);
-    const std::string host = r.get_string();
-    p.hosts.push_back(host);
+    p.hosts.push_back(r.get_string());
+    const std::string node = r.get_string();
+    p.nodes.push_back(node);
     p.min_rank_cpus = std::min(p.min_rank_cpus, static_cast<int>(r.get<std::int32_t>()));
-    auto& entry = per_host[host];
+    auto& entry = per_host[node];
     ++entry.first;
     entry.second = r.get<std::int32_t>();
   }
@@ -137,6 +149,14 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   std::string host_list;
   for (const auto& h : unique_hosts)
     host_list += (host_list.empty() ? "" : ",") + h;
+  std::vector<std::string> unique_nodes = where.nodes;
+  std::sort(unique_nodes.begin(), unique_nodes.end());
+  unique_nodes.erase(std::unique(unique_nodes.begin(), unique_nodes.end()), unique_nodes.end());
+  std::string node_list;
+  for (const auto& n : unique_nodes)
+    node_list += (node_list.empty() ? "" : ",") + n;
+  const char* job_id = std::getenv("SLURM_JOB_ID");
+  const char* step_id = std::getenv("SLURM_STEP_ID");
 
   std::uint64_t total_bytes = 0;
   for (const auto& f : files)
@@ -144,8 +164,12 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
 
   Attributes a;
   a.set("ranks", std::int64_t{comm.size()});
-  a.set("nodes", static_cast<std::int64_t>(unique_hosts.size()));
+  a.set("nodes", static_cast<std::int64_t>(unique_nodes.empty() ? 1 : unique_nodes.size()));
+  a.set("node_names", node_list);
+  a.set("ranks_per_node", std::int64_t{where.max_ranks_per_node});
   a.set("hosts", host_list);
+  a.set("slurm_job_id", std::string(job_id ? job_id : ""));
+  a.set("slurm_step_id", std::string(step_id ? step_id : ""));
   a.set("hostname", hosts.empty() ? hostname() : hosts.front());
   a.set("command_line", config.command_line);
   a.set("graybench_version", std::string(version()));
@@ -163,6 +187,7 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   a.set("distribution", std::string(name_of(config.distribution)));
   a.set("workers_source", config.workers_source);
   a.set("mode", std::string(name_of(config.mode)));
+  a.set("cache", std::string(name_of(config.cache)));
   a.set("kernel_repeat", std::int64_t{config.kernel_repeat});
   a.set("gil", std::int64_t{config.gil ? 1 : 0});
   a.set("gil_interval_s", config.gil_interval_ms / 1000.0);
@@ -196,6 +221,7 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
       comm.rank() == 0 && config.distribution == Distribution::kSize ? work_estimates(files)
                                                                      : std::vector<std::uint64_t>{};
   const double list_s = seconds_between(t_list, Clock::now());
+  preflight(config, comm);
   const Placement where = placement(comm);
   Attributes common = job_attributes(config, comm, files, where);
   common.set("startup_s", startup_s);
@@ -203,10 +229,50 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
   bool any_failed = false;
   std::set<std::pair<Strategy, int>> warned;
 
+  // Where runs go when the results file cannot take them (disk full, permissions changed):
+  // beside it, else in $TMPDIR; the first one that works takes the rest of the job's runs.
+  std::optional<std::string> fallback;
+  auto save_run = [&](const RunResult& run, const std::function<Attributes()>& last_words) {
+    if (!fallback) {
+      try {
+        return append_runs(config.results, files, {run}, {}, last_words);
+      } catch (const std::exception& e) {
+        std::cerr << "graybench: " << e.what() << "\n";
+      }
+    }
+    const std::filesystem::path target = resolve_results_path(config.results);
+    const std::string name = target.stem().string() + ".unsaved-" + hostname() + "-" +
+                             std::to_string(::getpid()) + ".h5";
+    const char* tmpdir = std::getenv("TMPDIR");
+    std::vector<std::string> candidates;
+    if (fallback) candidates.push_back(*fallback);
+    candidates.push_back((target.parent_path() / name).string());
+    candidates.push_back(
+        (std::filesystem::path(tmpdir && *tmpdir ? tmpdir : "/tmp") / name).string());
+    std::string causes;
+    for (const auto& c : candidates) {
+      try {
+        auto names = append_runs(c, files, {run}, {}, last_words);
+        if (fallback != c) {
+          std::cerr << "graybench: the runs of this job are saved in " << c << " instead of "
+                    << config.results << "\n";
+        }
+        fallback = c;
+        return names;
+      } catch (const std::exception& e) {
+        causes += std::string("; ") + e.what();
+      }
+    }
+    throw std::runtime_error("run lost: no fallback file could be written" + causes);
+  };
+  std::vector<std::pair<std::string, std::string>> failures;  // (path, reason), first seen first
+  std::set<std::pair<std::string, std::string>> seen_failures;
+
   // Rank 0 appends a measured run to the results file and prints its summary line.
   auto save = [&](RunResult& run, const RunSpec& spec) {
     for (const auto& [k, v] : common.items())
       run.attrs.set(k, v);
+    run.attrs.set("run_uuid", random_uuid());  // tells runs apart across files and merges
     const int effective = strategy_info(spec.strategy).parallel ? spec.workers : 1;
     run.attrs.set("total_workers", std::int64_t{effective} * comm.size());
     const std::string over = oversubscription(where, effective);
@@ -217,13 +283,18 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
     }
     const auto t_save = Clock::now();
     // The run's own save time and the job's elapsed time are written into the run as the last
-    // thing before the file is closed: only closing, fsync and the rename come after.
-    const auto names = append_runs(config.results, files, {run}, {}, [&] {
+    // thing before the file is closed: only closing, fsync and the commit come after.
+    const auto names = save_run(run, [&] {
       Attributes late;
       late.set("save_s", seconds_between(t_save, Clock::now()));
       late.set("job_elapsed_s", seconds_between(job_start, Clock::now()));
       return late;
     });
+    for (const auto& r : run.images) {
+      if (r.status == ImageStatus::kOk || r.status == ImageStatus::kNotProcessed) continue;
+      const std::string reason = std::string(name_of(r.status)) + ": " + r.error;
+      if (seen_failures.insert({r.path, reason}).second) failures.emplace_back(r.path, reason);
+    }
     const double save_s = seconds_between(t_save, Clock::now());
     const auto failed = run.attrs.integer("n_failed");
     any_failed = any_failed || failed > 0;
@@ -253,7 +324,23 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
     }
     if (interrupted) break;
   }
-  if (comm.rank() == 0 && !config.quiet) out << "results: " << config.results << "\n";
+  const std::string saved_in = fallback.value_or(config.results);
+  if (comm.rank() == 0 && !config.quiet) {
+    out << "results: " << saved_in << (fallback ? " (could not write " + config.results + ")" : "")
+        << "\n"
+        << std::flush;
+  }
+  if (comm.rank() == 0 && !failures.empty()) {
+    // The names and reasons, not just a count: the first thing a user sees under mpirun.
+    constexpr std::size_t kShown = 10;
+    for (std::size_t k = 0; k < std::min(kShown, failures.size()); ++k)
+      std::cerr << "graybench: failed: " << failures[k].first << ": " << failures[k].second << "\n";
+    if (failures.size() > kShown) {
+      std::cerr << "graybench: and " << failures.size() - kShown << " more \u2014 see " << saved_in
+                << "\n";
+    }
+    std::cerr << std::flush;
+  }
   if (interrupted) {
     if (comm.rank() == 0) {
       std::cerr << "graybench: interrupted"

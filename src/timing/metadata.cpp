@@ -12,6 +12,7 @@
 #include <fstream>
 #include <memory>
 #include <new>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -53,6 +54,29 @@ std::chrono::steady_clock::time_point process_start_time() {
 std::string hostname() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+std::string node_name() {
+  const char* slurm = std::getenv("SLURMD_NODENAME");
+  return slurm && *slurm ? std::string(slurm) : hostname();
+}
+
+std::string random_uuid() {
+  std::ifstream in("/proc/sys/kernel/random/uuid");
+  std::string id;
+  if (in >> id && id.size() == 36) return id;
+  std::random_device rd;
+  unsigned char b[16];
+  for (auto& byte : b)
+    byte = static_cast<unsigned char>(rd());
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  char buf[37];
+  std::snprintf(buf, sizeof buf,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
   return buf;
 }
 

@@ -15,6 +15,11 @@ std::chrono::steady_clock::time_point process_start_time();
 
 /// This host's name.
 std::string hostname();
+/// The scheduler's name for this node: $SLURMD_NODENAME under Slurm (virtual or containerised
+/// nodes may share a host name), else the host name.
+std::string node_name();
+/// A new random (version 4) UUID, e.g. "0f8c...-....": from the kernel, else std::random_device.
+std::string random_uuid();
 /// ISO 8601 UTC time with milliseconds, e.g. "2026-11-25T15:34:00.123Z".
 std::string iso8601_utc(std::chrono::system_clock::time_point t);
 /// "model name" from /proc/cpuinfo, or "unknown".
