@@ -34,8 +34,9 @@ std::string affinity_cpus(int* n = nullptr);
 /// Formats a sorted CPU id list as "0-3,8".
 std::string format_cpu_list(const std::vector<int>& cpus);
 /// Memory bandwidth of the calling core, in GB/s (1e9 bytes/s): the best rate of repeated
-/// memcpy between two 32 MiB buffers for about `budget` (set-up included), counting bytes read plus bytes written
-/// (STREAM's Copy convention), so a kernel's in + out bytes/s compares with it directly.
+/// memcpy between two 32 MiB buffers for about `budget` (set-up included), counting bytes
+/// read plus bytes written (STREAM's Copy convention), so a kernel's in + out bytes/s compares
+/// with it directly.
 double memcpy_bandwidth_gbps(std::chrono::milliseconds budget = std::chrono::milliseconds(50));
 /// Environment variables whose names start with `prefix`, sorted by name.
 std::vector<std::pair<std::string, std::string>> environment_with_prefix(const std::string& prefix);
