@@ -74,6 +74,28 @@ std::string shell_join(const std::vector<std::string>& args) {
   return out;
 }
 
+std::optional<ProgressMode> parse_progress_mode(std::string_view name) {
+  if (name == "auto") return ProgressMode::kAuto;
+  if (name == "tty") return ProgressMode::kTty;
+  if (name == "log") return ProgressMode::kLog;
+  if (name == "none") return ProgressMode::kNone;
+  return std::nullopt;
+}
+
+std::string_view to_string(ProgressMode mode) {
+  switch (mode) {
+    case ProgressMode::kAuto:
+      return "auto";
+    case ProgressMode::kTty:
+      return "tty";
+    case ProgressMode::kLog:
+      return "log";
+    case ProgressMode::kNone:
+      return "none";
+  }
+  return "?";
+}
+
 std::string_view to_string(Config::Mode mode) {
   return mode == Config::Mode::kFiles ? "files" : "memory";
 }
@@ -83,7 +105,7 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   ParseResult result;
   Config& c = result.config;
   std::string strategy = "sequential", workers, distribution = "block", mode = "files",
-              omp_schedule = "dynamic,1", ipc = "pipe", dynamic_counter = "auto";
+              omp_schedule = "dynamic,1", ipc = "pipe", dynamic_counter = "auto", progress = "auto";
 
   po::options_description desc(
       "Usage: graybench --input PATH [--input PATH ...] [options]\n"
@@ -129,7 +151,13 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
        "dynamic: auto (MPI one-sided atomics, else a dispatcher thread on rank 0), rma or dispatcher")
       ("chunk", po::value<int>(&c.chunk)->default_value(c.chunk)->value_name("N"),
        "images a rank takes per request with --distribution dynamic")
-      ("quiet,q", po::bool_switch(&c.quiet), "print nothing but errors");
+      ("progress", po::value<std::string>(&progress)->default_value(progress)->value_name("auto|tty|log|none"),
+       "progress on stderr: tty redraws a live line, log prints plain lines (mpirun, Slurm "
+       "logs), auto is tty on a terminal and log otherwise, none is silent")
+      ("progress-interval", po::value<double>(&c.progress_interval_s)->default_value(c.progress_interval_s)->value_name("S"),
+       "log progress: a line at each 10 % step and at least every S seconds once a run has "
+       "lasted 1 s; 0: a line at every 10 % step and at the end of each run")
+      ("quiet,q", po::bool_switch(&c.quiet), "print nothing but errors (implies --progress none)");
   // clang-format on
 
   std::vector<std::string> tail(args.begin() + (args.empty() ? 0 : 1), args.end());
@@ -216,6 +244,10 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   const auto i = parse_ipc(ipc);
   if (!i) throw UsageError("--ipc: unknown mode '" + ipc + "' (pipe, shm)");
   c.ipc = *i;
+  const auto pm = parse_progress_mode(progress);
+  if (!pm) throw UsageError("--progress: unknown mode '" + progress + "' (auto, tty, log, none)");
+  c.progress = c.quiet ? ProgressMode::kNone : *pm;
+  if (!(c.progress_interval_s >= 0)) throw UsageError("--progress-interval must be >= 0");
 
   const auto d = parse_distribution(distribution);
   if (!d) {

@@ -4,12 +4,19 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mpi/distribution.hpp"
 #include "strategies/strategy.hpp"
 
 namespace graybench {
+
+/// How progress is shown (see app/progress.hpp): tty live line, log lines, auto, none.
+enum class ProgressMode { kAuto, kTty, kLog, kNone };
+
+std::optional<ProgressMode> parse_progress_mode(std::string_view name);
+std::string_view to_string(ProgressMode mode);
 
 /// The job's settings, from the command line.
 struct Config {
@@ -33,7 +40,9 @@ struct Config {
   int chunk = 1;  ///< images per request under the dynamic distribution
   CounterKind dynamic_counter = CounterKind::kAuto;
   bool quiet = false;
-  std::string command_line;  ///< the invocation, shell-quoted, for the run metadata
+  ProgressMode progress = ProgressMode::kAuto;  ///< kNone with --quiet
+  double progress_interval_s = 10;  ///< log mode: most seconds between lines (0: every 10 %)
+  std::string command_line;         ///< the invocation, shell-quoted, for the run metadata
 };
 
 /// What the command line asks for.
