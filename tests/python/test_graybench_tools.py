@@ -278,7 +278,8 @@ def test_report_py_is_a_compatible_wrapper(tiny):
 EXPECTED_LABELS = {
     "speedup": [("total cores (ranks × workers)", "speedup vs sequential 1 rank × 1 worker (×)")],
     "efficiency": [("total cores (ranks × workers)", "parallel efficiency (speedup / cores)")],
-    "phases": [("worker time per image (ms), median over runs", "group (strategy  ranks×workers)")],
+    "phases": [("worker time per image (ms), median over runs", "group (strategy  ranks×workers)"),
+               ("queue wait per image (ms)", "")],
     "imbalance": [("load imbalance (max / mean rank compute time)",
                    "group (strategy  ranks×workers)"), ("MPI rank", "time (s)")],
     "timeline": [("time since the run's common start (s)", "rank / worker")],

@@ -35,14 +35,36 @@ def _short(value: str) -> str:
     return value[:8] if len(value) > 12 else value
 
 
+def _setting(key: str, value) -> str:
+    """A compact form of one setting for legends and axis labels."""
+    value = str(value)
+    if key == "mode":
+        return value
+    if key == "kernel_repeat":
+        return f"K={value}"
+    if key == "outputs":
+        return "writes PNGs" if value == "yes" else "no output"
+    if key == "input_fingerprint":
+        return f"inputs {_short(value)}"
+    if key == "cpu_model":
+        return value[:20]
+    return f"{key}={_short(value)}"
+
+
 def _labels(table: pd.DataFrame) -> pd.Series:
     """A legend label per row: strategy, --gil, and the settings that vary in `table`."""
     keys = rp.varying(table, [k for k in rp.SETTINGS_KEYS + ["distribution", "nodes"]
                               if k != "gil"])
-    shown = table.copy()
-    for k in keys:
-        shown[k] = shown[k].map(_short)
-    return shown.apply(lambda r: rp.variant_label(r, keys), axis=1)
+    # outputs follows mode in practice (files runs write, memory runs do not): say it once.
+    if "mode" in keys and "outputs" in keys:
+        keys.remove("outputs")
+
+    def label(r) -> str:
+        name = rp.variant_label(r, [])
+        extra = [_setting(k, r[k]) for k in keys]
+        return name + (f" ({', '.join(extra)})" if extra else "")
+
+    return table.apply(label, axis=1)
 
 
 def _scaling(groups: pd.DataFrame, column: str, ylabel: str, ideal) -> plt.Figure | None:
@@ -103,7 +125,9 @@ def _group_names(table: pd.DataFrame) -> list[str]:
 
 
 def phases(phase_table: pd.DataFrame) -> plt.Figure | None:
-    """Stacked bars: mean worker time per image in each phase, one bar per group."""
+    """Left: stacked work phases per image (read, decode, convert, encode, write, IPC), one bar
+    per group. Right: the mean queue wait per image: time an image waited for a free worker,
+    which grows with the queue's length and is not work, so it is not stacked on it."""
     names = [p for p, _ in rp.PHASES]
     if phase_table.empty:
         return None
@@ -112,12 +136,16 @@ def phases(phase_table: pd.DataFrame) -> plt.Figure | None:
     t = t[t[names].sum(axis=1) > 0]
     if t.empty:
         return None
-    t = t.sort_values(["strategy", "gil", "ranks", "workers"], kind="stable")
+    t = t.sort_values(["strategy", "gil", "mode", "ranks", "workers"], kind="stable")
     ylabels = _group_names(t)
-    fig, ax = plt.subplots(figsize=(9, 0.35 * len(t) + 1.8), dpi=110)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 0.32 * len(t) + 2.0), dpi=110, sharey=True,
+                             gridspec_kw={"width_ratios": [3, 1.4]})
+    ax = axes[0]
     left = np.zeros(len(t))
     y = np.arange(len(t))
     for (col, label), colour in zip(rp.PHASES, _PHASE_COLOURS):
+        if col == "queue_wait_s":
+            continue
         vals = t[col].to_numpy()
         ax.barh(y, vals, left=left, color=colour, label=label)
         left += vals
@@ -126,9 +154,16 @@ def phases(phase_table: pd.DataFrame) -> plt.Figure | None:
     ax.invert_yaxis()
     ax.set_xlabel("worker time per image (ms), median over runs")
     ax.set_ylabel("group (strategy  ranks×workers)")
-    ax.set_title(FIGURES["phases"])
-    ax.legend(fontsize=8, ncol=4, loc="lower right")
+    ax.set_title("work phases")
+    ax.legend(fontsize=8, ncol=3, loc="lower right")
     ax.grid(True, axis="x", alpha=0.3)
+    ax = axes[1]
+    ax.barh(y, t["queue_wait_s"].to_numpy(), color=_PHASE_COLOURS[5], label="queue wait")
+    ax.set_xlabel("queue wait per image (ms)")
+    ax.set_title("waiting for a worker")
+    ax.grid(True, axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.suptitle(FIGURES["phases"])
     fig.tight_layout()
     return fig
 
@@ -219,14 +254,23 @@ def gil(groups: pd.DataFrame) -> plt.Figure | None:
     g = g[g["strategy"].isin(GIL_STRATEGIES + ["sequential", "py-sequential"])]
     if g[g["strategy"].isin(GIL_STRATEGIES)].empty:
         return None
+    # One process per rank, like Python: single-rank groups where there are any GIL-relevant ones,
+    # and the CPU-bound memory mode for C++ where it was measured.
+    if (g[g["strategy"] == "threads"]["ranks"] == 1).any():
+        g = g[g["ranks"] == 1]
+    cpp = g["strategy"].map(rp.family) == "cpp"
+    if (g[cpp]["mode"] == "memory").any():
+        g = g[~cpp | (g["mode"] == "memory")]
     g["variant"] = [("C++ threads --gil" if s == "threads" and str(gv) not in ("0", "")
                      else "C++ threads" if s == "threads"
                      else "C++ sequential" if s == "sequential" else s)
                     for s, gv in zip(g["strategy"], g["gil"])]
-    extra = rp.varying(g, ["mode", "kernel_repeat", "input_fingerprint", "ranks"])
+    extra = rp.varying(g[g["strategy"].map(rp.family) == "cpp"],
+                       ["kernel_repeat", "input_fingerprint", "ranks"])
     if extra:
         g["variant"] = g["variant"] + g.apply(
-            lambda r: " (" + ", ".join(f"{k}={_short(r[k])}" for k in extra) + ")", axis=1)
+            lambda r: " (" + ", ".join(_setting(k, r[k]) if k != "ranks" else f"{r[k]} ranks"
+                                       for k in extra) + ")", axis=1)
     fig, axes = plt.subplots(1, 2, figsize=(12, 5), dpi=110)
     ax = axes[0]
     par = g[g["strategy"].isin(GIL_STRATEGIES)]
