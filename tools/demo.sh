@@ -12,7 +12,8 @@
 #      1 and 2 workers with and without --gil (one process, like Python: the GIL contrast);
 #   2. every strategy at 1 and 2 workers per rank on 2 MPI ranks;
 #   3. the thread-based strategies again with --gil (one lock per process, like CPython's);
-#   4. the Python original (tools/graybench-py), if present, at 1 and 2 workers;
+#   4. the Python original (tools/graybench-py), if present, at 1 and 2 workers, and C++
+#      sequential and threads (with and without --gil) in its files mode on 1 rank;
 #   5. one files-mode run that writes the grayscale PNGs to demo-out/gray/.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -75,9 +76,12 @@ step "3/5 the same threads, openmp and pool with the emulated GIL (--gil)"
 "${mpirun[@]}" "$build/graybench" "${common[@]}" --strategy threads,openmp,pool --workers 1,2 --gil
 
 if [ -x tools/graybench-py ]; then
-  step "4/5 the Python original (tools/graybench-py): GIL-bound threads, GIL-free processes"
+  step "4/5 the Python original (tools/graybench-py) and C++ threads like it: files mode, 1 rank"
   /usr/bin/python3 tools/graybench-py --input "$sample" --results "$results" --strategy all \
-    --workers 1,2 --repeat "$repeat"
+    --workers 1,2 --repeat "$repeat" -q
+  files=(--input "$sample" --results "$results" --repeat "$repeat" -q)
+  "$build/graybench" "${files[@]}" --strategy sequential,threads --workers 1,2
+  "$build/graybench" "${files[@]}" --strategy threads --workers 1,2 --gil
 else
   step "4/5 skipped: tools/graybench-py (the Python original) is not in this checkout"
 fi

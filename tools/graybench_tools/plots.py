@@ -259,14 +259,20 @@ def gil(groups: pd.DataFrame) -> plt.Figure | None:
     if (g[g["strategy"] == "threads"]["ranks"] == 1).any():
         g = g[g["ranks"] == 1]
     cpp = g["strategy"].map(rp.family) == "cpp"
-    if (g[cpp]["mode"] == "memory").any():
-        g = g[~cpp | (g["mode"] == "memory")]
+    # C++ in the Python strategies' mode where measured (like for like), else memory mode.
+    py_modes = set(g[~cpp]["mode"])
+    for mode in list(py_modes) + ["memory"]:
+        if (g[cpp & (g["strategy"] == "threads")]["mode"] == mode).any():
+            g = g[~cpp | (g["mode"] == mode)]
+            break
     g["variant"] = [("C++ threads --gil" if s == "threads" and str(gv) not in ("0", "")
                      else "C++ threads" if s == "threads"
                      else "C++ sequential" if s == "sequential" else s)
                     for s, gv in zip(g["strategy"], g["gil"])]
     extra = rp.varying(g[g["strategy"].map(rp.family) == "cpp"],
                        ["kernel_repeat", "input_fingerprint", "ranks"])
+    if g["mode"].nunique() > 1:  # e.g. the Python original (files) beside C++ in memory mode
+        extra = ["mode"] + extra
     if extra:
         g["variant"] = g["variant"] + g.apply(
             lambda r: " (" + ", ".join(_setting(k, r[k]) if k != "ranks" else f"{r[k]} ranks"
