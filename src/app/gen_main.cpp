@@ -4,7 +4,7 @@
 
 #include "app/progress.hpp"
 #include "app/versions.hpp"
-#include "common/errors.hpp"
+#include "core/errors.hpp"
 #include "io/generator.hpp"
 
 int main(int argc, char** argv) {
@@ -25,9 +25,9 @@ int main(int argc, char** argv) {
       ("count,n", po::value<int>(&o.count)->default_value(o.count), "number of images")
       ("seed", po::value<std::uint64_t>(&o.seed)->default_value(o.seed), "random seed")
       ("sizes", po::value<std::string>(&sizes)->default_value(sizes), "comma list of WIDTHxHEIGHT, picked at random")
-      ("formats", po::value<std::string>(&formats)->default_value(formats), "comma list of png, jpg (cycled)")
+      ("formats", po::value<std::string>(&formats)->default_value(formats), ("comma list of " + enum_choices<GenFormat>() + " (cycled)").c_str())
       ("modes", po::value<std::string>(&modes)->default_value(modes),
-       "comma list of rgb, rgba, gray, graya, rgb16, gray16 (cycled; 16-bit is PNG only)")
+       ("comma list of " + enum_choices<GenMode>() + " (cycled; 16-bit is PNG only)").c_str())
       ("subdirs", po::value<int>(&o.subdirs)->default_value(o.subdirs), "spread images over this many folders")
       ("jpeg-quality", po::value<int>(&o.jpeg_quality)->default_value(o.jpeg_quality), "JPEG quality 1-100")
       ("progress", po::value<std::string>(&progress)->default_value(progress)->value_name("auto|tty|log|none"),
@@ -46,9 +46,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (output.empty()) throw UsageError("missing --output DIR (see --help)");
-    const auto mode = parse_progress_mode(progress);
-    if (!mode)
-      throw UsageError("--progress: unknown mode '" + progress + "' (auto, tty, log, none)");
+    const auto mode = parse_enum_or_throw<ProgressMode>(progress, "--progress");
     if (o.jpeg_quality < 1 || o.jpeg_quality > 100)
       throw UsageError("--jpeg-quality must be 1-100");
     o.sizes = parse_gen_sizes(sizes);
@@ -58,7 +56,7 @@ int main(int argc, char** argv) {
     std::vector<std::filesystem::path> written;
     {
       ProgressSpec spec;
-      spec.mode = *mode;
+      spec.mode = mode;
       spec.program = "graybench-gen";
       spec.label = "writing " + output;
       spec.runs = 0;

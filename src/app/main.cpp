@@ -5,7 +5,7 @@
 #include "app/job.hpp"
 #include "app/versions.hpp"
 #include "cli/config.hpp"
-#include "common/cancel.hpp"
+#include "core/cancel.hpp"
 #include "mpi/comm.hpp"
 #include "strategies/worker_protocol.hpp"
 

@@ -1,6 +1,6 @@
 #include "app/versions.hpp"
 
-#include "h5/version.hpp"
+#include "h5/results.hpp"
 #include "io/versions.hpp"
 #include "mpi/comm.hpp"
 #include "timing/build_info.hpp"

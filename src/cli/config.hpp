@@ -1,22 +1,33 @@
 #pragma once
 
+#include <array>
 #include <cstdlib>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "mpi/distribution.hpp"
-#include "strategies/strategy.hpp"
+#include "core/enum_names.hpp"
+#include "core/options.hpp"
 
 namespace graybench {
 
 /// How progress is shown (see app/progress.hpp): tty live line, log lines, auto, none.
 enum class ProgressMode { kAuto, kTty, kLog, kNone };
-
-std::optional<ProgressMode> parse_progress_mode(std::string_view name);
-std::string_view to_string(ProgressMode mode);
+inline constexpr std::array<EnumName<ProgressMode>, 4> kProgressModeNames{{
+    {ProgressMode::kAuto, "auto", "tty when stderr is a terminal, else log"},
+    {ProgressMode::kTty, "tty", "one live line redrawn in place"},
+    {ProgressMode::kLog, "log", "plain lines at each 10 % step and at a bounded interval"},
+    {ProgressMode::kNone, "none", "no progress"},
+}};
+constexpr std::span<const EnumName<ProgressMode>> enum_names(ProgressMode) {
+  return kProgressModeNames;
+}
+constexpr std::string_view enum_noun(ProgressMode) {
+  return "progress mode";
+}
 
 /// The job's settings, from the command line.
 struct Config {
@@ -28,7 +39,8 @@ struct Config {
   std::vector<int> workers = {1};
   std::string workers_source = "default";  ///< where the worker list came from
   /// files: read+decode inside the timed work; memory: files loaded before the timed region.
-  enum class Mode { kFiles, kMemory } mode = Mode::kFiles;
+  using Mode = graybench::Mode;
+  Mode mode = Mode::kFiles;
   int kernel_repeat = 1;
   bool gil = false;
   double gil_interval_ms = 5.0;
@@ -57,8 +69,6 @@ struct ParseResult {
 /// SLURM_CPUS_PER_TASK, then OMP_NUM_THREADS, then 1).
 ParseResult parse_command_line(const std::vector<std::string>& args,
                                const std::function<const char*(const char*)>& env = std::getenv);
-
-std::string_view to_string(Config::Mode mode);
 
 /// Quotes `args` for a POSIX shell and joins them with spaces.
 std::string shell_join(const std::vector<std::string>& args);

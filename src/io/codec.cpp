@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "common/errors.hpp"
+#include "core/errors.hpp"
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -164,6 +164,14 @@ std::vector<std::uint8_t> encode_jpeg(std::span<const std::uint8_t> pixels, int 
                               quality)) {
     throw ImageError(ImageStatus::kEncodeError, "encode: JPEG writer failed");
   }
+  return out;
+}
+
+std::vector<std::uint64_t> work_estimates(const std::vector<InputFile>& files) {
+  std::vector<std::uint64_t> out;
+  out.reserve(files.size());
+  for (const auto& f : files)
+    out.push_back(probe_pixels(f.path).value_or(f.size));
   return out;
 }
 

@@ -5,8 +5,8 @@
 #include <map>
 #include <memory>
 
-#include "common/posix.hpp"
-#include "common/wire.hpp"
+#include "core/posix.hpp"
+#include "core/wire.hpp"
 #include "strategies/gil.hpp"
 #include "strategies/pipeline.hpp"
 #include "strategies/shm.hpp"
@@ -81,10 +81,7 @@ int worker_main(const std::vector<std::string>& args) {
       if (die_after >= 0 && tasks++ >= die_after) ::raise(SIGKILL);
       WireReader r(frame);
       WorkItem item;
-      item.index = r.get<std::uint64_t>();
-      item.file.path = r.get_string();
-      item.file.output_rel = r.get_string();
-      item.file.size = r.get<std::uint64_t>();
+      get(r, item);
       const auto input = static_cast<Payload>(r.get<std::uint8_t>());
       if (input != Payload::kNone) {
         Image img;

@@ -76,7 +76,8 @@ TEST(CliOutput, ProgressLogPrintsRunKOfNAndNoneAndQuietPrintNothing) {
   EXPECT_EQ(quiet.out, "");
   const ProcResult bad = with({"--progress", "sometimes"});
   EXPECT_EQ(bad.code, 2);
-  EXPECT_NE(bad.err.find("--progress: unknown mode 'sometimes'"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("--progress: unknown progress mode 'sometimes'"), std::string::npos)
+      << bad.err;
   EXPECT_EQ(with({"--progress-interval", "-1"}).code, 2);
 }
 
