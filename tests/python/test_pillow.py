@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import fnv1a64_images, image_files, output_of, run, table
+from conftest import checksum64_images, image_files, output_of, run, table
 
 JPEG_TOLERANCE = 2
 
@@ -105,8 +105,8 @@ def test_gray16_is_the_high_byte_not_pillows_clip(png):
     np.testing.assert_array_equal(got, (raw.astype(np.uint32) >> 8).astype(np.uint8))
 
 
-def test_png_checksums_are_fnv1a_of_pillows_bytes(png):
-    expected = fnv1a64_images([pillow_gray(p) for p in png.files])
+def test_png_checksums_are_xxh3_of_pillows_bytes(png):
+    expected = checksum64_images([pillow_gray(p) for p in png.files])
     assert [int(c) for c in png.images["checksum"]] == expected
 
 
@@ -155,4 +155,4 @@ def test_libjpeg_written_jpegs_within_tolerance(build, png, tmp_path):
 
 def test_jpeg_checksums_match_written_pngs(jpeg):
     pixels = [graybench_gray(output_of(jpeg.files, jpeg.out, p)) for p in jpeg.files]
-    assert [int(c) for c in jpeg.images["checksum"]] == fnv1a64_images(pixels)
+    assert [int(c) for c in jpeg.images["checksum"]] == checksum64_images(pixels)
