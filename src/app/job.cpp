@@ -73,6 +73,15 @@ std::vector<RunSpec> plan_sweep(const Config& config) {
         plan.push_back({s, w, k, false});
     }
   }
+  // Progress says "run k of n" over the measured runs.
+  int measured = 0;
+  for (const auto& spec : plan)
+    measured += spec.warmup ? 0 : 1;
+  int index = 0;
+  for (auto& spec : plan) {
+    spec.run = spec.warmup ? 0 : ++index;
+    spec.runs = measured;
+  }
   return plan;
 }
 
@@ -207,6 +216,69 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   return a;
 }
 
+/// One measured run as the end-of-sweep table shows it.
+struct SweepRow {
+  std::string strategy;
+  int workers = 1;
+  bool complete = true;
+  double wall_s = 0;
+  double images_per_s = 0;  ///< processed images / wall
+};
+
+double median_of(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/// The compact table printed after a sweep of several runs: one line per strategy and worker
+/// count, medians over its complete runs (incomplete runs are counted, never in a median).
+std::string sweep_table(const std::vector<SweepRow>& rows, int ranks, const std::string& results) {
+  std::vector<std::pair<std::string, int>> keys;
+  for (const auto& r : rows) {
+    if (std::find(keys.begin(), keys.end(), std::pair{r.strategy, r.workers}) == keys.end())
+      keys.emplace_back(r.strategy, r.workers);
+  }
+  std::string out = "\nsweep: " + std::to_string(rows.size()) + " runs on " +
+                    std::to_string(ranks) + " rank(s); medians over complete runs:\n";
+  char line[200];
+  std::snprintf(line, sizeof line, "  %-10s %7s %6s %10s %19s %10s\n", "strategy", "workers",
+                "runs", "wall_s", "min-max_s", "images/s");
+  out += line;
+  for (const auto& [strategy, workers] : keys) {
+    std::vector<double> walls, rates;
+    int incomplete = 0;
+    for (const auto& r : rows) {
+      if (r.strategy != strategy || r.workers != workers) continue;
+      if (!r.complete) {
+        ++incomplete;
+        continue;
+      }
+      walls.push_back(r.wall_s);
+      rates.push_back(r.images_per_s);
+    }
+    std::string runs = std::to_string(walls.size());
+    if (incomplete) runs += "+" + std::to_string(incomplete) + "i";
+    if (walls.empty()) {
+      std::snprintf(line, sizeof line, "  %-10s %7d %6s %10s %19s %10s\n", strategy.c_str(),
+                    workers, runs.c_str(), "-", "-", "-");
+    } else {
+      char range[40];
+      std::snprintf(range, sizeof range, "%.3f-%.3f", *std::min_element(walls.begin(), walls.end()),
+                    *std::max_element(walls.begin(), walls.end()));
+      std::snprintf(line, sizeof line, "  %-10s %7d %6s %10.3f %19s %10.1f\n", strategy.c_str(),
+                    workers, runs.c_str(), median_of(walls), range, median_of(rates));
+    }
+    out += line;
+  }
+  const bool any_incomplete =
+      std::any_of(rows.begin(), rows.end(), [](const SweepRow& r) { return !r.complete; });
+  if (any_incomplete) out += "  (+Ni: N incomplete runs, not in the medians)\n";
+  out += "  speedup, spread and plots: tools/graybench-report " + results + "\n";
+  return out;
+}
+
 }  // namespace
 
 ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out) {
@@ -228,6 +300,7 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
   common.set("list_s", list_s);
   bool any_failed = false;
   std::set<std::pair<Strategy, int>> warned;
+  std::vector<SweepRow> made;
 
   // Where runs go when the results file cannot take them (disk full, permissions changed):
   // beside it, else in $TMPDIR; the first one that works takes the rest of the job's runs.
@@ -298,16 +371,27 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
     const double save_s = seconds_between(t_save, Clock::now());
     const auto failed = run.attrs.integer("n_failed");
     any_failed = any_failed || failed > 0;
+    const double wall = run.attrs.real("wall_s");
+    // Rates count the images the run reached: an interrupted run's unreached rows are no work.
+    const auto processed =
+        static_cast<std::int64_t>(files.size()) - run.attrs.integer("n_not_processed");
+    const bool complete = run.attrs.str("status") == "complete";
+    SweepRow row{run.attrs.str("strategy"), spec.workers, complete, wall,
+                 wall > 0 ? static_cast<double>(processed) / wall : 0.0};
+    made.push_back(row);
     if (!config.quiet) {
-      const double wall = run.attrs.real("wall_s");
-      char line[256];
+      char status[64] = "";
+      if (!complete) {
+        std::snprintf(status, sizeof status, "  incomplete: %lld/%zu images",
+                      static_cast<long long>(processed), files.size());
+      }
+      char line[320];
       std::snprintf(line, sizeof line,
-                    "%s  %-10s workers=%-3d ranks=%-3d repeat=%-2d wall=%9.3f s  %9.1f images/s  "
+                    "%s  %-10s workers=%-3d ranks=%-3d repeat=%-2d wall=%9.3f s  %9.1f images/s%s  "
                     "failed=%lld  gather=%.3f s  save=%.3f s  rss=%.0f MiB\n",
-                    names.front().c_str(), run.attrs.str("strategy").c_str(), spec.workers,
-                    comm.size(), spec.repeat, wall, wall > 0 ? files.size() / wall : 0.0,
-                    static_cast<long long>(failed), run.attrs.real("gather_s"), save_s,
-                    ResourceUsage::now().max_rss_kb / 1024.0);
+                    names.front().c_str(), row.strategy.c_str(), spec.workers, comm.size(),
+                    spec.repeat, wall, row.images_per_s, status, static_cast<long long>(failed),
+                    run.attrs.real("gather_s"), save_s, ResourceUsage::now().max_rss_kb / 1024.0);
       out << line << std::flush;
     }
   };
@@ -326,6 +410,7 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
   }
   const std::string saved_in = fallback.value_or(config.results);
   if (comm.rank() == 0 && !config.quiet) {
+    if (made.size() > 1) out << sweep_table(made, comm.size(), saved_in);
     out << "results: " << saved_in << (fallback ? " (could not write " + config.results + ")" : "")
         << "\n"
         << std::flush;

@@ -87,7 +87,16 @@ RankRun execute_on_rank(const RunSpec& spec, const Config& config, const mpi::Co
   std::atomic<std::uint64_t> done{0};
   ctx.done = &done;
   ctx.feed = feed.get();
-  const bool show_progress = comm.rank() == 0 && !config.quiet && !spec.warmup;
+  ProgressSpec progress_spec;
+  progress_spec.mode = comm.rank() == 0 && !spec.warmup ? config.progress : ProgressMode::kNone;
+  progress_spec.label = std::string(name_of(spec.strategy)) + " w=" + std::to_string(spec.workers) +
+                        " #" + std::to_string(spec.repeat);
+  progress_spec.run = spec.run;
+  progress_spec.runs = spec.runs;
+  progress_spec.total = files.size();  // rank 0 holds the list; only rank 0 shows progress
+  progress_spec.share = my_share;
+  progress_spec.ranks = comm.size();
+  progress_spec.log_interval_s = config.progress_interval_s;
 
   // LULESH's pattern: barrier, common start, work, barrier; the headline is the max over ranks.
   RankRun out;
@@ -97,10 +106,7 @@ RankRun execute_on_rank(const RunSpec& spec, const Config& config, const mpi::Co
   ctx.origin = Clock::now();
   StrategyOutcome outcome;
   {
-    Progress progress(show_progress,
-                      std::string(name_of(spec.strategy)) + " w=" + std::to_string(spec.workers) +
-                          " #" + std::to_string(spec.repeat),
-                      &done, my_share, ctx.origin);
+    Progress progress(progress_spec, &done, ctx.origin);
     outcome = strategy_info(spec.strategy).run(ctx);
   }
   const auto t_compute = Clock::now();

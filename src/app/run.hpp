@@ -22,6 +22,8 @@ struct RunSpec {
   int workers;
   int repeat;
   bool warmup;
+  int run = 0;   ///< 1-based index among the sweep's measured runs (0 for a warm-up)
+  int runs = 0;  ///< measured runs in the sweep
 };
 
 /// What one rank measured in one run, before the gather.

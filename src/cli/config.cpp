@@ -78,7 +78,8 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   ParseResult result;
   Config& c = result.config;
   std::string strategy = "sequential", workers, distribution = "block", mode = "files",
-              omp_schedule = "dynamic,1", ipc = "pipe", dynamic_counter = "auto", cache = "warm";
+              omp_schedule = "dynamic,1", ipc = "pipe", dynamic_counter = "auto", progress = "auto",
+              cache = "warm";
 
   po::options_description desc(
       "Usage: graybench --input PATH [--input PATH ...] [options]\n"
@@ -129,7 +130,14 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
                                  "atomics, else a dispatcher thread on rank 0").c_str())
       ("chunk", po::value<int>(&c.chunk)->default_value(c.chunk)->value_name("N"),
        "images a rank takes per request with --distribution dynamic")
-      ("quiet,q", po::bool_switch(&c.quiet), "print nothing but errors");
+      ("progress", po::value<std::string>(&progress)->default_value(progress)->value_name("MODE"),
+       with_choices<ProgressMode>("progress on stderr: tty redraws a live line, log prints plain "
+                                  "lines (mpirun, Slurm logs), auto is tty on a terminal and log "
+                                  "otherwise, none is silent").c_str())
+      ("progress-interval", po::value<double>(&c.progress_interval_s)->default_value(c.progress_interval_s)->value_name("S"),
+       "log progress: a line at each 10 % step and at least every S seconds once a run has "
+       "lasted 1 s; 0: a line at every 10 % step and at the end of each run")
+      ("quiet,q", po::bool_switch(&c.quiet), "print nothing but errors (implies --progress none)");
   // clang-format on
 
   std::vector<std::string> tail(args.begin() + (args.empty() ? 0 : 1), args.end());
@@ -208,6 +216,9 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   c.omp = *sched;
   c.ipc = parse_enum_or_throw<Ipc>(ipc, "--ipc");
   c.distribution = parse_enum_or_throw<Distribution>(distribution, "--distribution");
+  c.progress = parse_enum_or_throw<ProgressMode>(progress, "--progress");
+  if (c.quiet) c.progress = ProgressMode::kNone;
+  if (!(c.progress_interval_s >= 0)) throw UsageError("--progress-interval must be >= 0");
   if (c.chunk < 1) throw UsageError("--chunk must be >= 1");
   c.dynamic_counter = parse_enum_or_throw<CounterKind>(dynamic_counter, "--dynamic-counter");
   if (c.mode == Config::Mode::kMemory && c.distribution == Distribution::kDynamic) {

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -50,7 +51,9 @@ std::vector<GenSize> parse_gen_sizes(const std::string& csv);
 /// The same options always give byte-identical files. Image i goes to
 /// set-(i % subdirs)/img-(i / subdirs).(png|jpg); mode cycles fastest, then format (JPEG drops
 /// alpha and 16-bit precision, since baseline JPEG has neither).
-std::vector<std::filesystem::path> generate_dataset(const std::filesystem::path& dir,
-                                                    const GenOptions& options);
+/// `on_written(n)` is called after the n-th image is on disk (for progress).
+std::vector<std::filesystem::path> generate_dataset(
+    const std::filesystem::path& dir, const GenOptions& options,
+    const std::function<void(int)>& on_written = {});
 
 }  // namespace graybench
