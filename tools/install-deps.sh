@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config git
   openmpi-bin libopenmpi-dev
   libhdf5-dev hdf5-tools
-  libstb-dev
+  libstb-dev libjpeg62-turbo-dev libspng-dev libdeflate-dev
   libboost-program-options-dev
   libgtest-dev libbenchmark-dev
   python3 python3-h5py python3-pandas python3-numpy python3-matplotlib python3-pil python3-pytest
