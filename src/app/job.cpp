@@ -183,6 +183,12 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   for (const auto& [name, value] : environment_with_prefix("SLURM_"))
     a.set("env_" + name, value);
   a.set("output_dir", config.output_dir.value_or(""));
+  // Codecs (PERF-codec): which decoders and encoder ran, their libraries, the PNG level.
+  a.set("decoder", std::string(to_string(config.decoder)));
+  a.set("png_encoder", png_encoder_name());
+  a.set("png_level", std::int64_t{config.png_level});
+  for (const auto& [library, library_version] : codec_versions())
+    a.set("codec_" + library, library_version);
   a.set("input_fingerprint", fingerprint(files));
   a.set("total_bytes_in", static_cast<std::int64_t>(total_bytes));
   return a;
@@ -201,7 +207,7 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
     my_share = share->items().size();
     if (config.mode == Config::Mode::kMemory) {
       for (auto& item : share->items())
-        preload(item);
+        preload(item, config.decoder);
     }
   }
 
@@ -209,6 +215,8 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   ctx.workers = spec.workers;
   ctx.work.output_dir = config.output_dir.value_or("");
   ctx.work.kernel_repeat = config.kernel_repeat;
+  ctx.work.decoder = config.decoder;
+  ctx.work.png_level = config.png_level;
   const auto gil_interval =
       std::chrono::nanoseconds(static_cast<std::int64_t>(config.gil_interval_ms * 1e6));
   std::unique_ptr<Gil> gil;

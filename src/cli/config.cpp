@@ -84,6 +84,7 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   Config& c = result.config;
   std::string strategy = "sequential", workers, distribution = "block", mode = "files",
               omp_schedule = "dynamic,1", ipc = "pipe", dynamic_counter = "auto";
+  std::string decoder = "auto";
 
   po::options_description desc(
       "Usage: graybench --input PATH [--input PATH ...] [options]\n"
@@ -129,6 +130,11 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
        "dynamic: auto (MPI one-sided atomics, else a dispatcher thread on rank 0), rma or dispatcher")
       ("chunk", po::value<int>(&c.chunk)->default_value(c.chunk)->value_name("N"),
        "images a rank takes per request with --distribution dynamic")
+      ("decoder", po::value<std::string>(&decoder)->default_value(decoder)->value_name("auto|stb"),
+       "auto: libjpeg-turbo for JPEG (Pillow's exact pixels), libspng for PNG, stb_image for "
+       "the rest; stb: stb_image for everything (the original decoders, for comparison)")
+      ("png-level", po::value<int>(&c.png_level)->default_value(c.png_level)->value_name("N"),
+       "PNG compression level 1-12 (libdeflate): lower is faster, higher is smaller")
       ("quiet,q", po::bool_switch(&c.quiet), "print nothing but errors");
   // clang-format on
 
@@ -234,6 +240,14 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
     throw UsageError(
         "--mode memory needs a static --distribution (block, cyclic or size): a dynamic rank "
         "does not know its images before the clock starts");
+  }
+
+  const auto dec = decoder_from_string(decoder);
+  if (!dec) throw UsageError("--decoder: unknown decoder '" + decoder + "' (auto, stb)");
+  c.decoder = *dec;
+  if (c.png_level < kPngLevelMin || c.png_level > kPngLevelMax) {
+    throw UsageError("--png-level must be " + std::to_string(kPngLevelMin) + ".." +
+                     std::to_string(kPngLevelMax) + ", got " + std::to_string(c.png_level));
   }
 
   c.command_line = shell_join(args);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "io/codec.hpp"
 #include "mpi/distribution.hpp"
 #include "strategies/strategy.hpp"
 
@@ -32,6 +33,8 @@ struct Config {
   Distribution distribution = Distribution::kBlock;
   int chunk = 1;  ///< images per request under the dynamic distribution
   CounterKind dynamic_counter = CounterKind::kAuto;
+  Decoder decoder = Decoder::kAuto;  ///< --decoder
+  int png_level = kPngLevelDefault;  ///< --png-level
   bool quiet = false;
   std::string command_line;  ///< the invocation, shell-quoted, for the run metadata
 };
