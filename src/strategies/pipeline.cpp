@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <utility>
 
 #include "common/errors.hpp"
 #include "io/codec.hpp"
@@ -118,6 +119,20 @@ void preload(WorkItem& item, Decoder decoder) {
     item.preload_status = static_cast<std::int32_t>(ImageStatus::kInternalError);
     item.preload_error = e.what();
   }
+}
+
+void order_largest_first(std::vector<WorkItem>& items) {
+  std::vector<std::pair<std::uint64_t, std::size_t>> keys;
+  keys.reserve(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i)
+    keys.emplace_back(probe_pixels(items[i].file.path).value_or(items[i].file.size), i);
+  std::stable_sort(keys.begin(), keys.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<WorkItem> sorted;
+  sorted.reserve(items.size());
+  for (const auto& k : keys)
+    sorted.push_back(std::move(items[k.second]));
+  items = std::move(sorted);
 }
 
 ImageRecord unprocessed_record(const WorkItem& item, int status, const std::string& why) {

@@ -31,6 +31,10 @@ void preload(WorkItem& item, Decoder decoder = Decoder::kAuto);
 ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
                           Clock::time_point origin, std::vector<std::uint8_t>* gray_out = nullptr);
 
+/// Sorts `items` by decreasing work estimate (width x height from the file's header, else the
+/// file size), stable: the scheduling order that keeps a queue's tail short.
+void order_largest_first(std::vector<WorkItem>& items);
+
 /// A record for an item that was never processed (run interrupted, worker lost).
 ImageRecord unprocessed_record(const WorkItem& item, int status, const std::string& why);
 
