@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "common/errors.hpp"
+#include "core/errors.hpp"
 #include "io/codec_internal.hpp"
 
 #if defined(__GNUC__)
@@ -112,22 +112,6 @@ void decode_stb(std::span<const std::uint8_t> encoded, Image& out) {
 
 }  // namespace detail
 
-std::string_view to_string(Decoder decoder) {
-  switch (decoder) {
-    case Decoder::kAuto:
-      return "auto";
-    case Decoder::kStb:
-      return "stb";
-  }
-  return "?";
-}
-
-std::optional<Decoder> decoder_from_string(std::string_view name) {
-  if (name == "auto") return Decoder::kAuto;
-  if (name == "stb") return Decoder::kStb;
-  return std::nullopt;
-}
-
 void decode_image(std::span<const std::uint8_t> encoded, Image& out, Decoder decoder) {
   if (encoded.empty()) throw ImageError(ImageStatus::kDecodeError, "decode failed: empty file");
   if (decoder == Decoder::kAuto) {
@@ -202,6 +186,14 @@ std::vector<std::uint8_t> encode_jpeg(std::span<const std::uint8_t> pixels, int 
                               quality)) {
     throw ImageError(ImageStatus::kEncodeError, "encode: JPEG writer failed");
   }
+  return out;
+}
+
+std::vector<std::uint64_t> work_estimates(const std::vector<InputFile>& files) {
+  std::vector<std::uint64_t> out;
+  out.reserve(files.size());
+  for (const auto& f : files)
+    out.push_back(probe_pixels(f.path).value_or(f.size));
   return out;
 }
 

@@ -8,35 +8,11 @@
 #include <utility>
 #include <vector>
 
+#include "core/image.hpp"
+#include "core/options.hpp"
+#include "core/work_item.hpp"
+
 namespace graybench {
-
-/// A decoded image: interleaved 8-bit samples, `channels` per pixel (1 L, 2 LA, 3 RGB, 4 RGBA).
-struct Image {
-  int width = 0;
-  int height = 0;
-  int channels = 0;
-  int bit_depth = 8;  ///< bits per sample in the file (16-bit PNGs are reduced to 8, see docs)
-  std::vector<std::uint8_t> pixels;
-
-  std::size_t pixel_count() const { return static_cast<std::size_t>(width) * height; }
-};
-
-/// Which decoders read the input. kAuto: libjpeg-turbo for JPEG (Pillow's settings, so the
-/// gray is Pillow's bit for bit), libspng for PNG, stb_image for the formats only it reads
-/// (BMP, TGA, GIF, PSD, PNM). kStb: stb_image for everything (the original code path).
-enum class Decoder { kAuto, kStb };
-
-/// "auto" or "stb".
-std::string_view to_string(Decoder decoder);
-/// The decoder named `name`, or nullopt.
-std::optional<Decoder> decoder_from_string(std::string_view name);
-
-/// PNG compression levels accepted by encode_png (libdeflate's 1..12) and the default: on 30
-/// real wallpapers level 1 writes 1.079x Pillow's bytes (zlib 6) at 2.2x level 6's speed;
-/// level 6 writes 1.018x (see docs/codecs.md).
-inline constexpr int kPngLevelMin = 1;
-inline constexpr int kPngLevelMax = 12;
-inline constexpr int kPngLevelDefault = 1;
 
 /// Decodes PNG, JPEG, BMP, TGA, GIF (first frame), PNM and PSD with the file's own channel
 /// count into `out`, reusing its pixel buffer. 16-bit samples keep their high byte (v >> 8).
@@ -51,6 +27,10 @@ Image decode_image(std::span<const std::uint8_t> encoded, Decoder decoder = Deco
 /// Width x height from the file's header without decoding it (stbi_info), or nullopt when
 /// the header cannot be read.
 std::optional<std::uint64_t> probe_pixels(const std::string& path);
+
+/// Work estimate of each file for the `size` distribution: width x height read from its header
+/// where the format allows, else its size in bytes (an unreadable header counts as its bytes).
+std::vector<std::uint64_t> work_estimates(const std::vector<InputFile>& files);
 
 /// Encodes 8-bit samples (1-4 channels) as PNG into `out` (replacing its content, reusing its
 /// buffer): per-row filter with the least sum of absolute values among None, Sub, Up and

@@ -5,7 +5,7 @@
 #include <cstdio>  // jpeglib.h needs FILE and size_t first
 #include <string>
 
-#include "common/errors.hpp"
+#include "core/errors.hpp"
 #include "io/codec_internal.hpp"
 
 extern "C" {

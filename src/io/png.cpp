@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "common/errors.hpp"
+#include "core/errors.hpp"
 #include "io/codec_internal.hpp"
 
 namespace graybench {

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <utility>
 
-#include "common/errors.hpp"
+#include "core/errors.hpp"
 #include "io/codec.hpp"
 #include "io/file.hpp"
 #include "kernel/checksum.hpp"
@@ -61,8 +61,8 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
     return d;
   };
   try {
-    if (item.preload_status != 0) {
-      throw ImageError(static_cast<ImageStatus>(item.preload_status), item.preload_error);
+    if (item.preload_status != ImageStatus::kOk) {
+      throw ImageError(item.preload_status, item.preload_error);
     }
     Scratch& buf = scratch();
     if (!item.decoded) {
@@ -97,11 +97,11 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
     }
     if (gray_out) gray_out->swap(gray);  // the caller's old buffer becomes our next scratch
   } catch (const ImageError& e) {
-    rec.status = static_cast<std::int32_t>(e.status());
+    rec.status = e.status();
     rec.error = e.what();
     rec.checksum = 0;
   } catch (const std::exception& e) {
-    rec.status = static_cast<std::int32_t>(ImageStatus::kInternalError);
+    rec.status = ImageStatus::kInternalError;
     rec.error = e.what();
     rec.checksum = 0;
   }
@@ -113,10 +113,10 @@ void preload(WorkItem& item, Decoder decoder) {
   try {
     item.decoded = decode_image(read_file(item.file.path), decoder);
   } catch (const ImageError& e) {
-    item.preload_status = static_cast<std::int32_t>(e.status());
+    item.preload_status = e.status();
     item.preload_error = e.what();
   } catch (const std::exception& e) {
-    item.preload_status = static_cast<std::int32_t>(ImageStatus::kInternalError);
+    item.preload_status = ImageStatus::kInternalError;
     item.preload_error = e.what();
   }
 }
@@ -135,7 +135,7 @@ void order_largest_first(std::vector<WorkItem>& items) {
   items = std::move(sorted);
 }
 
-ImageRecord unprocessed_record(const WorkItem& item, int status, const std::string& why) {
+ImageRecord unprocessed_record(const WorkItem& item, ImageStatus status, const std::string& why) {
   ImageRecord rec;
   rec.image = item.index;
   rec.path = item.file.path;

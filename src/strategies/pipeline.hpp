@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "common/work_item.hpp"
+#include "core/work_item.hpp"
 #include "io/codec.hpp"
 #include "timing/records.hpp"
 
@@ -36,6 +36,6 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
 void order_largest_first(std::vector<WorkItem>& items);
 
 /// A record for an item that was never processed (run interrupted, worker lost).
-ImageRecord unprocessed_record(const WorkItem& item, int status, const std::string& why);
+ImageRecord unprocessed_record(const WorkItem& item, ImageStatus status, const std::string& why);
 
 }  // namespace graybench

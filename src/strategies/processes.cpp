@@ -15,10 +15,10 @@
 #include <iostream>
 #include <optional>
 
-#include "common/cancel.hpp"
-#include "common/errors.hpp"
-#include "common/posix.hpp"
-#include "common/wire.hpp"
+#include "core/cancel.hpp"
+#include "core/errors.hpp"
+#include "core/posix.hpp"
+#include "core/wire.hpp"
 #include "kernel/checksum.hpp"
 #include "strategies/shm.hpp"
 #include "strategies/strategy.hpp"
@@ -136,7 +136,7 @@ std::string reap(Worker& w) {
 }
 
 ImageRecord lost_record(const WorkItem& item, const Worker& w, const std::string& why) {
-  ImageRecord rec = unprocessed_record(item, static_cast<int>(ImageStatus::kWorkerLost),
+  ImageRecord rec = unprocessed_record(item, ImageStatus::kWorkerLost,
                                        "worker " + std::to_string(w.id) + " " + why);
   rec.worker = w.id;
   return rec;
@@ -145,10 +145,7 @@ ImageRecord lost_record(const WorkItem& item, const Worker& w, const std::string
 /// Sends one task; false if the worker is gone (EPIPE).
 bool send_task(const StrategyContext& ctx, Worker& w, WorkItem& item) {
   WireWriter msg;
-  msg.put(item.index);
-  msg.put_string(item.file.path);
-  msg.put_string(item.file.output_rel);
-  msg.put(item.file.size);
+  put(msg, item);
   InFlight f;
   const auto t0 = Clock::now();
   // Memory mode ships the decoded image to the worker: the analogue of pickling the argument.
@@ -199,8 +196,8 @@ std::optional<ImageRecord> receive(const StrategyContext& ctx, Worker& w) {
   const auto send_ns = r.get<std::int64_t>();
   // The parent takes delivery of the pixels: verify them against the worker's checksum so a
   // transport fault can never pass as a result.
-  if (rec.status == 0 && fnv1a64(px) != rec.checksum) {
-    rec.status = static_cast<std::int32_t>(ImageStatus::kInternalError);
+  if (rec.status == ImageStatus::kOk && fnv1a64(px) != rec.checksum) {
+    rec.status = ImageStatus::kInternalError;
     rec.error = "pixels corrupted between worker and parent";
     rec.checksum = 0;
   }
@@ -259,7 +256,7 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
     return std::any_of(workers.begin(), workers.end(), [](const Worker& w) { return w.alive; });
   };
   auto finish = [&](ImageRecord rec) {
-    if (ctx.done && rec.status != static_cast<int>(ImageStatus::kNotProcessed)) {
+    if (ctx.done && rec.status != ImageStatus::kNotProcessed) {
       ctx.done->fetch_add(1, std::memory_order_relaxed);
     }
     out.records.push_back(std::move(rec));
@@ -272,7 +269,7 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
       while (w.alive && !w.busy && !pending.empty() && !stop_requested()) {
         WorkItem item = std::move(pending.front());
         pending.pop_front();
-        if (item.preload_status != 0) {
+        if (item.preload_status != ImageStatus::kOk) {
           // Memory mode already knows this image is bad: its row needs no worker.
           ImageRecord rec = process_image(item, ctx.work, ctx.origin);
           rec.worker = w.id;
@@ -295,10 +292,8 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
         for (;;) {
           for (auto& item : pending) {
             finish(stop_requested()
-                       ? unprocessed_record(item, static_cast<int>(ImageStatus::kNotProcessed),
-                                            "run interrupted")
-                       : unprocessed_record(item, static_cast<int>(ImageStatus::kWorkerLost),
-                                            "no live worker left"));
+                       ? unprocessed_record(item, ImageStatus::kNotProcessed, "run interrupted")
+                       : unprocessed_record(item, ImageStatus::kWorkerLost, "no live worker left"));
           }
           pending.clear();
           refill();

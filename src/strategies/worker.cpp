@@ -5,8 +5,8 @@
 #include <map>
 #include <memory>
 
-#include "common/posix.hpp"
-#include "common/wire.hpp"
+#include "core/posix.hpp"
+#include "core/wire.hpp"
 #include "strategies/gil.hpp"
 #include "strategies/pipeline.hpp"
 #include "strategies/shm.hpp"
@@ -54,7 +54,7 @@ int worker_main(const std::vector<std::string>& args) {
     WorkOptions work;
     work.kernel_repeat = std::stoi(kv.at("kernel_repeat"));
     work.output_dir = kv.count("output_dir") ? kv.at("output_dir") : "";
-    work.decoder = decoder_from_string(kv.at("decoder")).value();
+    work.decoder = parse_enum<Decoder>(kv.at("decoder")).value();
     work.png_level = std::stoi(kv.at("png_level"));
     const auto gil_ns = std::stoll(kv.at("gil_interval_ns"));
     // Each process has its own interpreter lock in Python: one per worker, never contended.
@@ -83,10 +83,7 @@ int worker_main(const std::vector<std::string>& args) {
       if (die_after >= 0 && tasks++ >= die_after) ::raise(SIGKILL);
       WireReader r(frame);
       WorkItem item;
-      item.index = r.get<std::uint64_t>();
-      item.file.path = r.get_string();
-      item.file.output_rel = r.get_string();
-      item.file.size = r.get<std::uint64_t>();
+      get(r, item);
       const auto input = static_cast<Payload>(r.get<std::uint8_t>());
       if (input != Payload::kNone) {
         Image img;

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "common/errors.hpp"
+#include "core/errors.hpp"
 #include "io/codec.hpp"
 
 namespace graybench {
@@ -164,8 +164,8 @@ TEST(Codec, BrokenJpegsAreDecodeErrorsWithLibjpegsReason) {
 
 TEST(Codec, DecoderNamesRoundTrip) {
   for (Decoder d : {Decoder::kAuto, Decoder::kStb})
-    EXPECT_EQ(decoder_from_string(to_string(d)), d);
-  EXPECT_FALSE(decoder_from_string("libpng"));
+    EXPECT_EQ(parse_enum<Decoder>(to_string(d)), d);
+  EXPECT_FALSE(parse_enum<Decoder>("libpng"));
 }
 
 TEST(Codec, VersionsNameEveryLibrary) {
