@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <set>
@@ -15,6 +16,7 @@
 #include "io/codec.hpp"
 #include "io/listing.hpp"
 #include "kernel/checksum.hpp"
+#include "kernel/grayscale.hpp"
 #include "strategies/strategy.hpp"
 #include "timing/build_info.hpp"
 #include "timing/metadata.hpp"
@@ -69,11 +71,12 @@ std::vector<RunSpec> plan_sweep(const Config& config) {
 
 /// Where the ranks run: enough to tell when workers outnumber the CPUs they may use.
 struct Placement {
-  int min_rank_cpus = 1;       ///< smallest CPU affinity set of any rank
-  int max_ranks_per_node = 1;  ///< most ranks sharing one host
-  int node_cpus = 1;           ///< online CPUs of that busiest host
-  std::string busiest_host;
+  int min_rank_cpus = 1;           ///< smallest CPU affinity set of any rank
+  int max_ranks_per_node = 1;      ///< most ranks sharing one host
+  int node_cpus = 1;               ///< online CPUs of that busiest host
+  std::string busiest_host;        ///< the node with the most ranks (scheduler node name)
   std::vector<std::string> hosts;  ///< host of each rank, by rank
+  std::vector<std::string> nodes;  ///< node name of each rank (SLURMD_NODENAME, else host)
 };
 
 /// Collective: every rank reports its host and affinity; rank 0 gets the placement.
@@ -82,19 +85,22 @@ Placement placement(const mpi::Comm& comm) {
   int mine = 0;
   affinity_cpus(&mine);
   w.put_string(hostname());
+  w.put_string(node_name());
   w.put<std::int32_t>(mine);
   w.put<std::int32_t>(online_cpus());
   Placement p;
   const auto parts = comm.gather(w.buffer(), 0);
   if (comm.rank() != 0) return p;
-  std::map<std::string, std::pair<int, int>> per_host;  // host -> (ranks, online cpus)
+  // Ranks per node count by node name: virtual or containerised nodes may share a host name.
+  std::map<std::string, std::pair<int, int>> per_host;  // node -> (ranks, online cpus)
   p.min_rank_cpus = INT32_MAX;
   for (const auto& part : parts) {
     WireReader r(part);
-    const std::string host = r.get_string();
-    p.hosts.push_back(host);
+    p.hosts.push_back(r.get_string());
+    const std::string node = r.get_string();
+    p.nodes.push_back(node);
     p.min_rank_cpus = std::min(p.min_rank_cpus, static_cast<int>(r.get<std::int32_t>()));
-    auto& entry = per_host[host];
+    auto& entry = per_host[node];
     ++entry.first;
     entry.second = r.get<std::int32_t>();
   }
@@ -136,6 +142,14 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   std::string host_list;
   for (const auto& h : unique_hosts)
     host_list += (host_list.empty() ? "" : ",") + h;
+  std::vector<std::string> unique_nodes = where.nodes;
+  std::sort(unique_nodes.begin(), unique_nodes.end());
+  unique_nodes.erase(std::unique(unique_nodes.begin(), unique_nodes.end()), unique_nodes.end());
+  std::string node_list;
+  for (const auto& n : unique_nodes)
+    node_list += (node_list.empty() ? "" : ",") + n;
+  const char* job_id = std::getenv("SLURM_JOB_ID");
+  const char* step_id = std::getenv("SLURM_STEP_ID");
 
   std::uint64_t total_bytes = 0;
   for (const auto& f : files)
@@ -143,8 +157,12 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
 
   Attributes a;
   a.set("ranks", std::int64_t{comm.size()});
-  a.set("nodes", static_cast<std::int64_t>(unique_hosts.size()));
+  a.set("nodes", static_cast<std::int64_t>(unique_nodes.empty() ? 1 : unique_nodes.size()));
+  a.set("node_names", node_list);
+  a.set("ranks_per_node", std::int64_t{where.max_ranks_per_node});
   a.set("hosts", host_list);
+  a.set("slurm_job_id", std::string(job_id ? job_id : ""));
+  a.set("slurm_step_id", std::string(step_id ? step_id : ""));
   a.set("hostname", hosts.empty() ? hostname() : hosts.front());
   a.set("command_line", config.command_line);
   a.set("graybench_version", std::string(version()));
@@ -162,6 +180,7 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   a.set("distribution", std::string(name_of(config.distribution)));
   a.set("workers_source", config.workers_source);
   a.set("mode", std::string(name_of(config.mode)));
+  a.set("cache", std::string(name_of(config.cache)));
   a.set("kernel_repeat", std::int64_t{config.kernel_repeat});
   a.set("gil", std::int64_t{config.gil ? 1 : 0});
   a.set("gil_interval_s", config.gil_interval_ms / 1000.0);
@@ -180,6 +199,10 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
     a.set("codec_" + library, library_version);
   a.set("input_fingerprint", fingerprint(files));
   a.set("total_bytes_in", static_cast<std::int64_t>(total_bytes));
+  // Kernel context (issue 8): the SIMD target dispatched here and rank 0's
+  // node's copy bandwidth (~50 ms; only rank 0's attributes are stored) as the kernel's bound.
+  a.set("simd_target", simd_target());
+  if (comm.rank() == 0) a.set("membw_gbps", memcpy_bandwidth_gbps());
   return a;
 }
 
@@ -208,6 +231,7 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
   auto save = [&](RunResult& run, const RunSpec& spec) {
     for (const auto& [k, v] : common.items())
       run.attrs.set(k, v);
+    run.attrs.set("run_uuid", random_uuid());  // tells runs apart across files and merges
     const int effective = strategy_info(spec.strategy).parallel ? spec.workers : 1;
     run.attrs.set("total_workers", std::int64_t{effective} * comm.size());
     const std::string over = oversubscription(where, effective);

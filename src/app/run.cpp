@@ -6,6 +6,7 @@
 
 #include "app/progress.hpp"
 #include "core/posix.hpp"
+#include "io/page_cache.hpp"
 #include "mpi/distribution.hpp"
 #include "strategies/gil.hpp"
 #include "strategies/strategy.hpp"
@@ -20,6 +21,7 @@ RankRecord rank_row(const mpi::Comm& comm, const RunSpec& spec, StrategyOutcome&
   RankRecord rank;
   rank.rank = comm.rank();
   rank.host = hostname();
+  rank.node = node_name();
   rank.n_images = outcome.records.size();
   rank.setup_s = outcome.setup_s;
   rank.teardown_s = outcome.teardown_s;
@@ -50,6 +52,21 @@ RankRun execute_on_rank(const RunSpec& spec, const Config& config, const mpi::Co
   std::unique_ptr<WorkFeed> feed =
       make_feed(config.distribution, files, comm, config.chunk, config.dynamic_counter, estimates);
   const double distribute_s = seconds_between(t_dist, Clock::now());
+  // The inputs this rank may read: its static share; under dynamic distribution only rank 0
+  // holds the list, so it evicts them all (other nodes' caches stay as they are).
+  std::vector<std::string> my_paths;
+  if (const auto* items = feed->known_items()) {
+    for (const auto& item : *items)
+      my_paths.push_back(item.file.path);
+  } else {
+    for (const auto& f : files)
+      my_paths.push_back(f.path);
+  }
+  // Cold cache: drop the inputs before every repetition (memory mode: before preloading them).
+  if (config.cache == Cache::kCold) evict_from_page_cache(my_paths);
+  const CacheResidency residency = page_cache_residency(my_paths);
+  const std::uint64_t cache_pages = comm.sum(residency.pages);
+  const std::uint64_t cache_resident = comm.sum(residency.resident);
   // A static share is known now (progress shows it); a dynamic one only at the end.
   std::uint64_t my_share = 0;
   if (auto* items = feed->known_items()) {
@@ -103,6 +120,8 @@ RankRun execute_on_rank(const RunSpec& spec, const Config& config, const mpi::Co
   const auto t_end = Clock::now();
   out.finished = std::chrono::system_clock::now();
   out.mechanism = feed->mechanism();
+  out.cache_resident_fraction =
+      cache_pages ? static_cast<double>(cache_resident) / static_cast<double>(cache_pages) : -1.0;
   feed.reset();  // collective for a dynamic feed: frees its MPI window on every rank
   const auto usage1 = ResourceUsage::now();
 
@@ -195,6 +214,7 @@ RunResult assemble_run(const RunSpec& spec, const RankRun& root, GatheredRun gat
   run.attrs.set("total_pixels", static_cast<std::int64_t>(pixels));
   if (root.gil_switches >= 0) run.attrs.set("gil_switches", root.gil_switches);
   run.attrs.set("distribution_mechanism", root.mechanism);
+  run.attrs.set("cache_resident_fraction", root.cache_resident_fraction);
   for (const auto& [k, v] : root.strategy_attrs.items())
     run.attrs.set(k, v);
   return run;

@@ -78,7 +78,7 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   ParseResult result;
   Config& c = result.config;
   std::string strategy = "sequential", workers, distribution = "block", mode = "files",
-              omp_schedule = "dynamic,1", ipc = "pipe", dynamic_counter = "auto";
+              omp_schedule = "dynamic,1", ipc = "pipe", dynamic_counter = "auto", cache = "warm";
   std::string decoder = "auto";
 
   po::options_description desc(
@@ -106,6 +106,9 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
       ("mode", po::value<std::string>(&mode)->default_value(mode)->value_name("MODE"),
        with_choices<Mode>("files: read+decode inside the timed work; memory: load files first, "
                           "time the rest").c_str())
+      ("cache", po::value<std::string>(&cache)->default_value(cache)->value_name("warm|cold"),
+       with_choices<Cache>("cold: sync and drop (posix_fadvise DONTNEED) every input of the rank "
+                           "from the page cache before each repetition").c_str())
       ("kernel-repeat", po::value<int>(&c.kernel_repeat)->default_value(c.kernel_repeat)->value_name("K"),
        "run the grayscale kernel K times per image (same result): dials in CPU-bound work")
       ("gil", po::bool_switch(&c.gil), "emulate Python's GIL: one lock per process around the kernel")
@@ -198,6 +201,7 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
     c.workers.push_back(parse_int(w, "workers", 1));
 
   c.mode = parse_enum_or_throw<Mode>(mode, "--mode");
+  c.cache = parse_enum_or_throw<Cache>(cache, "--cache");
   if (c.kernel_repeat < 1) throw UsageError("--kernel-repeat must be >= 1");
   if (!(c.gil_interval_ms > 0) || c.gil_interval_ms > 60000) {
     throw UsageError("--gil-interval must be > 0 and <= 60000 ms");

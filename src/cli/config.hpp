@@ -22,6 +22,9 @@ struct Config {
   /// files: read+decode inside the timed work; memory: files loaded before the timed region.
   using Mode = graybench::Mode;
   Mode mode = Mode::kFiles;
+  /// warm: inputs as the page cache has them; cold: evicted before every repetition.
+  using Cache = graybench::Cache;
+  Cache cache = Cache::kWarm;
   int kernel_repeat = 1;
   bool gil = false;
   double gil_interval_ms = 5.0;

@@ -71,6 +71,20 @@ constexpr std::string_view enum_noun(Mode) {
   return "mode";
 }
 
+/// Page-cache state of the inputs at the start of each repetition (--cache).
+enum class Cache { kWarm, kCold };
+inline constexpr std::array<EnumName<Cache>, 2> kCacheNames{{
+    {Cache::kWarm, "warm", "leave the page cache as it is"},
+    {Cache::kCold, "cold",
+     "drop every input of the rank from the page cache before each repetition"},
+}};
+constexpr std::span<const EnumName<Cache>> enum_names(Cache) {
+  return kCacheNames;
+}
+constexpr std::string_view enum_noun(Cache) {
+  return "cache state";
+}
+
 /// How worker processes return pixels (and, in memory mode, receive decoded images) (--ipc).
 enum class Ipc { kPipe, kShm };
 inline constexpr std::array<EnumName<Ipc>, 2> kIpcNames{{

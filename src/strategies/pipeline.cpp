@@ -84,7 +84,7 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
     gray.resize(img.pixel_count());
     for (int k = 0; k < options.kernel_repeat; ++k)
       convert(img, gray, options.gil);
-    rec.checksum = fnv1a64(gray);
+    rec.checksum = checksum64(gray);
     rec.convert_s = lap();
 
     if (!options.output_dir.empty()) {

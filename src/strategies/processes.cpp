@@ -196,7 +196,7 @@ std::optional<ImageRecord> receive(const StrategyContext& ctx, Worker& w) {
   const auto send_ns = r.get<std::int64_t>();
   // The parent takes delivery of the pixels: verify them against the worker's checksum so a
   // transport fault can never pass as a result.
-  if (rec.status == ImageStatus::kOk && fnv1a64(px) != rec.checksum) {
+  if (rec.status == ImageStatus::kOk && checksum64(px) != rec.checksum) {
     rec.status = ImageStatus::kInternalError;
     rec.error = "pixels corrupted between worker and parent";
     rec.checksum = 0;

@@ -56,6 +56,7 @@ inline double seconds_between(Clock::time_point from, Clock::time_point to) {
 #define GRAYBENCH_RANK_FIELDS(X) \
   X(std::int32_t,  rank,         "",       "MPI rank") \
   X(std::string,   host,         "",       "host name") \
+  X(std::string,   node,         "",       "node name: SLURMD_NODENAME under Slurm, else the host name") \
   X(std::uint64_t, n_images,     "",       "images given to this rank") \
   X(std::uint64_t, n_failed,     "",       "of which failed") \
   X(double,        wall_s,       "s",      "common start to after the final barrier") \

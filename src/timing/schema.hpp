@@ -63,7 +63,14 @@ inline constexpr AttributeSpec kRunAttributes[] = {
   {"env_OMP_",               AttrType::kString,  "",      "every OMP_* environment variable of rank 0", true},
   {"env_SLURM_",             AttrType::kString,  "",      "every SLURM_* environment variable of rank 0", true},
   {"ranks",                  AttrType::kInt64,   "",      "MPI ranks"},
-  {"nodes",                  AttrType::kInt64,   "",      "distinct host names among the ranks"},
+  {"nodes",                  AttrType::kInt64,   "",      "distinct node names among the ranks (SLURMD_NODENAME, else host name)"},
+  {"node_names",             AttrType::kString,  "",      "those node names, sorted, comma-separated"},
+  {"ranks_per_node",         AttrType::kInt64,   "",      "most ranks on one node"},
+  {"run_uuid",               AttrType::kString,  "",      "random UUID (version 4) of this run"},
+  {"slurm_job_id",           AttrType::kString,  "",      "SLURM_JOB_ID of rank 0, empty outside Slurm"},
+  {"slurm_step_id",          AttrType::kString,  "",      "SLURM_STEP_ID of rank 0, empty outside Slurm"},
+  {"cache",                  AttrType::kString,  "",      "warm, or cold (inputs evicted from the page cache before the run)"},
+  {"cache_resident_fraction", AttrType::kFloat64, "",     "share of the inputs' pages in the page cache at the start, -1 if none inspected"},
   {"hosts",                  AttrType::kString,  "",      "those host names, sorted, comma-separated"},
   {"hostname",               AttrType::kString,  "",      "host of rank 0"},
   {"repeat",                 AttrType::kInt64,   "",      "repetition index, 0-based"},
@@ -110,6 +117,8 @@ inline constexpr AttributeSpec kRunAttributes[] = {
   {"checksum_algorithm",     AttrType::kString,  "",      "algorithm of the images' checksum column"},
   {"cpu_model",              AttrType::kString,  "",      "model name of rank 0's host"},
   {"cpus_online",            AttrType::kInt64,   "",      "logical CPUs online on rank 0's host"},
+  {"simd_target",            AttrType::kString,  "",      "SIMD target the grayscale kernel dispatched to on rank 0"},
+  {"membw_gbps",             AttrType::kFloat64, "GB/s",  "rank 0's node copy bandwidth, read + written bytes (memcpy probe)"},
 };
 // clang-format on
 

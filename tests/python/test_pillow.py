@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image, features
 
-from conftest import fnv1a64_images, image_files, output_of, run, table
+from conftest import checksum64_images, image_files, output_of, run, table
 
 # stb_image vs libjpeg on the generated sets; on some real 4:2:2 photos stb is up to 13 off.
 STB_JPEG_TOLERANCE = 2
@@ -121,8 +121,8 @@ def test_gray16_is_the_high_byte_not_pillows_clip(png):
     np.testing.assert_array_equal(got, (raw.astype(np.uint32) >> 8).astype(np.uint8))
 
 
-def test_png_checksums_are_fnv1a_of_pillows_bytes(png):
-    expected = fnv1a64_images([pillow_gray(p) for p in png.files])
+def test_png_checksums_are_xxh3_of_pillows_bytes(png):
+    expected = checksum64_images([pillow_gray(p) for p in png.files])
     assert [int(c) for c in png.images["checksum"]] == expected
 
 
@@ -214,11 +214,11 @@ def test_png_levels_decode_to_the_checksummed_pixels(build, png, tmp_path, level
     result = convert(build, png.root, tmp_path, "--png-level", str(level))
     assert result.attrs["png_level"] == level
     pixels = [graybench_gray(output_of(result.files, result.out, p)) for p in result.files]
-    assert [int(c) for c in result.images["checksum"]] == fnv1a64_images(pixels)
+    assert [int(c) for c in result.images["checksum"]] == checksum64_images(pixels)
     for p, got in zip(result.files, pixels):
         np.testing.assert_array_equal(got, pillow_gray(p))
 
 
 def test_jpeg_checksums_match_written_pngs(jpeg):
     pixels = [graybench_gray(output_of(jpeg.files, jpeg.out, p)) for p in jpeg.files]
-    assert [int(c) for c in jpeg.images["checksum"]] == fnv1a64_images(pixels)
+    assert [int(c) for c in jpeg.images["checksum"]] == checksum64_images(pixels)

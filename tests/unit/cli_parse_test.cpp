@@ -46,6 +46,13 @@ TEST(CliParse, Defaults) {
   EXPECT_EQ(c.ipc, Ipc::kPipe);
 }
 
+TEST(CliParse, CacheWarmByDefaultColdOnRequest) {
+  EXPECT_EQ(parse({"--input", "imgs"}).config.cache, Config::Cache::kWarm);
+  EXPECT_EQ(parse({"--input", "imgs", "--cache", "cold"}).config.cache, Config::Cache::kCold);
+  EXPECT_EQ(to_string(Config::Cache::kCold), "cold");
+  EXPECT_NE(usage_error({"--input", "imgs", "--cache", "hot"}).find("--cache"), std::string::npos);
+}
+
 TEST(CliParse, StrategyKnobs) {
   const auto c = parse({"-i", "a", "--strategy", "threads,processes", "--workers", "1,2,4",
                         "--mode", "memory", "--kernel-repeat", "50", "--gil", "--gil-interval",
