@@ -207,6 +207,12 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   for (const auto& [name, value] : environment_with_prefix("SLURM_"))
     a.set("env_" + name, value);
   a.set("output_dir", config.output_dir.value_or(""));
+  // Codecs (PERF-codec): which decoders and encoder ran, their libraries, the PNG level.
+  a.set("decoder", std::string(to_string(config.decoder)));
+  a.set("png_encoder", png_encoder_name());
+  a.set("png_level", std::int64_t{config.png_level});
+  for (const auto& [library, library_version] : codec_versions())
+    a.set("codec_" + library, library_version);
   a.set("input_fingerprint", fingerprint(files));
   a.set("total_bytes_in", static_cast<std::int64_t>(total_bytes));
   // Kernel context (issue 8): the SIMD target dispatched here and rank 0's

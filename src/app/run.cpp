@@ -35,6 +35,14 @@ RankRecord rank_row(const mpi::Comm& comm, const RunSpec& spec, StrategyOutcome&
   return rank;
 }
 
+/// Largest images first within a static share where workers pull items from a queue, so the
+/// run does not end with one big image on one core. OpenMP's static schedule cuts the list
+/// into blocks instead: reordering would only unbalance them.
+bool largest_first(const RunSpec& spec, const Config& config) {
+  return spec.workers > 1 && config.distribution != Distribution::kDynamic &&
+         (spec.strategy != Strategy::kOpenmp || config.omp.kind != OmpKind::kStatic);
+}
+
 }  // namespace
 
 RankRun execute_on_rank(const RunSpec& spec, const Config& config, const mpi::Comm& comm,
@@ -63,9 +71,10 @@ RankRun execute_on_rank(const RunSpec& spec, const Config& config, const mpi::Co
   std::uint64_t my_share = 0;
   if (auto* items = feed->known_items()) {
     my_share = items->size();
+    if (largest_first(spec, config)) order_largest_first(*items);
     if (config.mode == Mode::kMemory) {
       for (auto& item : *items)
-        preload(item);
+        preload(item, config.decoder);
     }
   }
 
@@ -73,6 +82,8 @@ RankRun execute_on_rank(const RunSpec& spec, const Config& config, const mpi::Co
   ctx.workers = spec.workers;
   ctx.work.output_dir = config.output_dir.value_or("");
   ctx.work.kernel_repeat = config.kernel_repeat;
+  ctx.work.decoder = config.decoder;
+  ctx.work.png_level = config.png_level;
   const auto gil_interval =
       std::chrono::nanoseconds(static_cast<std::int64_t>(config.gil_interval_ms * 1e6));
   std::unique_ptr<Gil> gil;
@@ -134,6 +145,8 @@ RankRun execute_on_rank(const RunSpec& spec, const Config& config, const mpi::Co
   out.rank.max_rss_kb = usage1.max_rss_kb;
   out.images = std::move(outcome.records);
   out.strategy_attrs = std::move(outcome.attrs);
+  out.strategy_attrs.set("item_order",
+                         std::string(largest_first(spec, config) ? "largest_first" : "listed"));
   if (gil) out.gil_switches = static_cast<std::int64_t>(gil->switches());
   return out;
 }

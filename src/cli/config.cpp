@@ -80,6 +80,7 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   std::string strategy = "sequential", workers, distribution = "block", mode = "files",
               omp_schedule = "dynamic,1", ipc = "pipe", dynamic_counter = "auto", progress = "auto",
               cache = "warm";
+  std::string decoder = "auto";
 
   po::options_description desc(
       "Usage: graybench --input PATH [--input PATH ...] [options]\n"
@@ -137,6 +138,11 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
       ("progress-interval", po::value<double>(&c.progress_interval_s)->default_value(c.progress_interval_s)->value_name("S"),
        "log progress: a line at each 10 % step and at least every S seconds once a run has "
        "lasted 1 s; 0: a line at every 10 % step and at the end of each run")
+      ("decoder", po::value<std::string>(&decoder)->default_value(decoder)->value_name("auto|stb"),
+       "auto: libjpeg-turbo for JPEG (Pillow's exact pixels), libspng for PNG, stb_image for "
+       "the rest; stb: stb_image for everything (the original decoders, for comparison)")
+      ("png-level", po::value<int>(&c.png_level)->default_value(c.png_level)->value_name("N"),
+       "PNG compression level 1-12 (libdeflate): lower is faster, higher is smaller")
       ("quiet,q", po::bool_switch(&c.quiet), "print nothing but errors (implies --progress none)");
   // clang-format on
 
@@ -225,6 +231,12 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
     throw UsageError(
         "--mode memory needs a static --distribution (block, cyclic or size): a dynamic rank "
         "does not know its images before the clock starts");
+  }
+
+  c.decoder = parse_enum_or_throw<Decoder>(decoder, "--decoder");
+  if (c.png_level < kPngLevelMin || c.png_level > kPngLevelMax) {
+    throw UsageError("--png-level must be " + std::to_string(kPngLevelMin) + ".." +
+                     std::to_string(kPngLevelMax) + ", got " + std::to_string(c.png_level));
   }
 
   c.command_line = shell_join(args);

@@ -54,6 +54,8 @@ struct Config {
   Distribution distribution = Distribution::kBlock;
   int chunk = 1;  ///< images per request under the dynamic distribution
   CounterKind dynamic_counter = CounterKind::kAuto;
+  Decoder decoder = Decoder::kAuto;  ///< --decoder
+  int png_level = kPngLevelDefault;  ///< --png-level
   bool quiet = false;
   ProgressMode progress = ProgressMode::kAuto;  ///< kNone with --quiet
   double progress_interval_s = 10;  ///< log mode: most seconds between lines (0: every 10 %)

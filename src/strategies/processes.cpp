@@ -74,6 +74,8 @@ Worker spawn_worker(const StrategyContext& ctx, int id) {
       "kernel_repeat=" + std::to_string(ctx.work.kernel_repeat),
       "gil_interval_ns=" + std::to_string(ctx.gil_interval.count()),
       "output_dir=" + ctx.work.output_dir,
+      "decoder=" + std::string(to_string(ctx.work.decoder)),
+      "png_level=" + std::to_string(ctx.work.png_level),
   };
   std::vector<char*> argv;
   for (auto& a : args)

@@ -146,6 +146,21 @@ TEST(CliParse, UsageErrors) {
   EXPECT_NE(usage_error({"-i"}).size(), 0u);
 }
 
+TEST(CliParse, CodecOptions) {
+  const Config dflt = parse({"-i", "a"}).config;
+  EXPECT_EQ(dflt.decoder, Decoder::kAuto);
+  EXPECT_EQ(dflt.png_level, kPngLevelDefault);
+  const Config c = parse({"-i", "a", "--decoder", "stb", "--png-level", "1"}).config;
+  EXPECT_EQ(c.decoder, Decoder::kStb);
+  EXPECT_EQ(c.png_level, 1);
+  const auto help = parse({"--help"}).text;
+  EXPECT_NE(help.find("--decoder"), std::string::npos);
+  EXPECT_NE(help.find("--png-level"), std::string::npos);
+  EXPECT_NE(usage_error({"-i", "a", "--decoder", "vips"}).find("--decoder"), std::string::npos);
+  EXPECT_NE(usage_error({"-i", "a", "--png-level", "0"}).find("--png-level"), std::string::npos);
+  EXPECT_NE(usage_error({"-i", "a", "--png-level", "13"}).find("--png-level"), std::string::npos);
+}
+
 TEST(CliParse, ShellJoinQuotes) {
   EXPECT_EQ(shell_join({"a", "b c", "it's", ""}), "a 'b c' 'it'\\''s' ''");
 }
