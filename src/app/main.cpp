@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "app/job.hpp"
+#include "app/versions.hpp"
 #include "cli/config.hpp"
 #include "core/cancel.hpp"
 #include "core/fault_injection.hpp"
@@ -47,6 +48,10 @@ int main(int argc, char** argv) {
     install_stop_handlers();
     arm_test_failure_from_environment(comm.rank());
     const ParseResult parsed = parse_command_line(args);
+    if (parsed.action == ParseResult::Action::kVersion) {
+      if (comm.rank() == 0) std::cout << version_text("graybench");
+      return static_cast<int>(ExitCode::kOk);
+    }
     if (parsed.action != ParseResult::Action::kRun) {
       if (comm.rank() == 0) std::cout << parsed.text;
       return static_cast<int>(ExitCode::kOk);

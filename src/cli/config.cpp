@@ -78,7 +78,9 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   ParseResult result;
   Config& c = result.config;
   std::string strategy = "sequential", workers, distribution = "block", mode = "files",
-              omp_schedule = "dynamic,1", ipc = "pipe", dynamic_counter = "auto";
+              omp_schedule = "dynamic,1", ipc = "pipe", dynamic_counter = "auto", progress = "auto",
+              cache = "warm";
+  std::string decoder = "auto";
 
   po::options_description desc(
       "Usage: graybench --input PATH [--input PATH ...] [options]\n"
@@ -105,6 +107,9 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
       ("mode", po::value<std::string>(&mode)->default_value(mode)->value_name("MODE"),
        with_choices<Mode>("files: read+decode inside the timed work; memory: load files first, "
                           "time the rest").c_str())
+      ("cache", po::value<std::string>(&cache)->default_value(cache)->value_name("warm|cold"),
+       with_choices<Cache>("cold: sync and drop (posix_fadvise DONTNEED) every input of the rank "
+                           "from the page cache before each repetition").c_str())
       ("kernel-repeat", po::value<int>(&c.kernel_repeat)->default_value(c.kernel_repeat)->value_name("K"),
        "run the grayscale kernel K times per image (same result): dials in CPU-bound work")
       ("gil", po::bool_switch(&c.gil), "emulate Python's GIL: one lock per process around the kernel")
@@ -126,7 +131,19 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
                                  "atomics, else a dispatcher thread on rank 0").c_str())
       ("chunk", po::value<int>(&c.chunk)->default_value(c.chunk)->value_name("N"),
        "images a rank takes per request with --distribution dynamic")
-      ("quiet,q", po::bool_switch(&c.quiet), "print nothing but errors");
+      ("progress", po::value<std::string>(&progress)->default_value(progress)->value_name("MODE"),
+       with_choices<ProgressMode>("progress on stderr: tty redraws a live line, log prints plain "
+                                  "lines (mpirun, Slurm logs), auto is tty on a terminal and log "
+                                  "otherwise, none is silent").c_str())
+      ("progress-interval", po::value<double>(&c.progress_interval_s)->default_value(c.progress_interval_s)->value_name("S"),
+       "log progress: a line at each 10 % step and at least every S seconds once a run has "
+       "lasted 1 s; 0: a line at every 10 % step and at the end of each run")
+      ("decoder", po::value<std::string>(&decoder)->default_value(decoder)->value_name("auto|stb"),
+       "auto: libjpeg-turbo for JPEG (Pillow's exact pixels), libspng for PNG, stb_image for "
+       "the rest; stb: stb_image for everything (the original decoders, for comparison)")
+      ("png-level", po::value<int>(&c.png_level)->default_value(c.png_level)->value_name("N"),
+       "PNG compression level 1-12 (libdeflate): lower is faster, higher is smaller")
+      ("quiet,q", po::bool_switch(&c.quiet), "print nothing but errors (implies --progress none)");
   // clang-format on
 
   std::vector<std::string> tail(args.begin() + (args.empty() ? 0 : 1), args.end());
@@ -196,6 +213,7 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
     c.workers.push_back(parse_int(w, "workers", 1));
 
   c.mode = parse_enum_or_throw<Mode>(mode, "--mode");
+  c.cache = parse_enum_or_throw<Cache>(cache, "--cache");
   if (c.kernel_repeat < 1) throw UsageError("--kernel-repeat must be >= 1");
   if (!(c.gil_interval_ms > 0) || c.gil_interval_ms > 60000) {
     throw UsageError("--gil-interval must be > 0 and <= 60000 ms");
@@ -208,12 +226,21 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   c.omp = *sched;
   c.ipc = parse_enum_or_throw<Ipc>(ipc, "--ipc");
   c.distribution = parse_enum_or_throw<Distribution>(distribution, "--distribution");
+  c.progress = parse_enum_or_throw<ProgressMode>(progress, "--progress");
+  if (c.quiet) c.progress = ProgressMode::kNone;
+  if (!(c.progress_interval_s >= 0)) throw UsageError("--progress-interval must be >= 0");
   if (c.chunk < 1) throw UsageError("--chunk must be >= 1");
   c.dynamic_counter = parse_enum_or_throw<CounterKind>(dynamic_counter, "--dynamic-counter");
   if (c.mode == Config::Mode::kMemory && c.distribution == Distribution::kDynamic) {
     throw UsageError(
         "--mode memory needs a static --distribution (block, cyclic or size): a dynamic rank "
         "does not know its images before the clock starts");
+  }
+
+  c.decoder = parse_enum_or_throw<Decoder>(decoder, "--decoder");
+  if (c.png_level < kPngLevelMin || c.png_level > kPngLevelMax) {
+    throw UsageError("--png-level must be " + std::to_string(kPngLevelMin) + ".." +
+                     std::to_string(kPngLevelMax) + ", got " + std::to_string(c.png_level));
   }
 
   c.command_line = shell_join(args);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/errors.hpp"
+#include "io/codec_internal.hpp"
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -85,23 +86,44 @@ void put_chunk(std::vector<std::uint8_t>& out, const char* type, const std::uint
 
 }  // namespace
 
-Image decode_image(std::span<const std::uint8_t> encoded) {
-  if (encoded.empty()) throw ImageError(ImageStatus::kDecodeError, "decode failed: empty file");
+namespace detail {
+
+void decode_stb(std::span<const std::uint8_t> encoded, Image& out) {
   if (encoded.size() > static_cast<std::size_t>(INT32_MAX)) {
     throw ImageError(ImageStatus::kDecodeError, "decode failed: file larger than 2 GiB");
   }
   const int len = static_cast<int>(encoded.size());
-  Image img;
-  img.bit_depth = stbi_is_16_bit_from_memory(encoded.data(), len) ? 16 : 8;
+  int width = 0, height = 0, channels = 0;
+  const int bit_depth = stbi_is_16_bit_from_memory(encoded.data(), len) ? 16 : 8;
   // desired_channels = 0: keep the file's own layout; our kernel does the conversion.
   std::unique_ptr<stbi_uc, StbFree> data(
-      stbi_load_from_memory(encoded.data(), len, &img.width, &img.height, &img.channels, 0));
+      stbi_load_from_memory(encoded.data(), len, &width, &height, &channels, 0));
   if (!data) {
     const char* reason = stbi_failure_reason();
     throw ImageError(ImageStatus::kDecodeError,
                      std::string("decode failed: ") + (reason ? reason : "unknown format"));
   }
-  img.pixels.assign(data.get(), data.get() + img.pixel_count() * img.channels);
+  out.width = width;
+  out.height = height;
+  out.channels = channels;
+  out.bit_depth = bit_depth;
+  out.pixels.assign(data.get(), data.get() + out.pixel_count() * channels);
+}
+
+}  // namespace detail
+
+void decode_image(std::span<const std::uint8_t> encoded, Image& out, Decoder decoder) {
+  if (encoded.empty()) throw ImageError(ImageStatus::kDecodeError, "decode failed: empty file");
+  if (decoder == Decoder::kAuto) {
+    if (detail::is_jpeg(encoded)) return detail::decode_jpeg(encoded, out);
+    if (detail::is_png(encoded) && detail::decode_png(encoded, out)) return;
+  }
+  detail::decode_stb(encoded, out);
+}
+
+Image decode_image(std::span<const std::uint8_t> encoded, Decoder decoder) {
+  Image img;
+  decode_image(encoded, img, decoder);
   return img;
 }
 
@@ -111,8 +133,8 @@ std::optional<std::uint64_t> probe_pixels(const std::string& path) {
   return static_cast<std::uint64_t>(w) * static_cast<std::uint64_t>(h);
 }
 
-std::vector<std::uint8_t> encode_png(std::span<const std::uint8_t> pixels, int width, int height,
-                                     int channels) {
+std::vector<std::uint8_t> encode_png_stb(std::span<const std::uint8_t> pixels, int width,
+                                         int height, int channels) {
   check_dims(width, height, channels, pixels.size(), 1);
   std::vector<std::uint8_t> out;
   out.reserve(pixels.size() / 2 + 1024);
@@ -173,6 +195,15 @@ std::vector<std::uint64_t> work_estimates(const std::vector<InputFile>& files) {
   for (const auto& f : files)
     out.push_back(probe_pixels(f.path).value_or(f.size));
   return out;
+}
+
+std::vector<std::pair<std::string, std::string>> codec_versions() {
+  return {
+      {"libjpeg_turbo", detail::jpeg_library_version()},
+      {"libspng", detail::spng_library_version()},
+      {"libdeflate", detail::deflate_library_version()},
+      {"stb_image", "2.27"},  // the header's own line; Debian's libstb-dev git20220908
+  };
 }
 
 }  // namespace graybench

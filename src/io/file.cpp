@@ -17,15 +17,20 @@ namespace graybench {
 namespace fs = std::filesystem;
 
 std::vector<std::uint8_t> read_file(const fs::path& path) {
+  std::vector<std::uint8_t> data;
+  read_file(path, data);
+  return data;
+}
+
+void read_file(const fs::path& path, std::vector<std::uint8_t>& data) {
   try {
     Fd fd = Fd::open(path, O_RDONLY | O_CLOEXEC);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw_errno("fstat " + path.string());
     if (S_ISDIR(st.st_mode)) throw std::runtime_error(path.string() + ": is a directory");
-    std::vector<std::uint8_t> data(static_cast<std::size_t>(st.st_size));
+    data.resize(static_cast<std::size_t>(st.st_size));
     const std::size_t got = read_fully(fd.get(), data.data(), data.size());
     data.resize(got);
-    return data;
   } catch (const std::exception& e) {
     throw ImageError(ImageStatus::kReadError, std::string("read failed: ") + e.what());
   }

@@ -94,6 +94,8 @@ Worker spawn_worker(const StrategyContext& ctx, int id) {
       "kernel_repeat=" + std::to_string(ctx.work.kernel_repeat),
       "gil_interval_ns=" + std::to_string(ctx.gil_interval.count()),
       "output_dir=" + ctx.work.output_dir,
+      "decoder=" + std::string(to_string(ctx.work.decoder)),
+      "png_level=" + std::to_string(ctx.work.png_level),
   };
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
@@ -244,7 +246,7 @@ std::optional<ImageRecord> receive(const StrategyContext& ctx, Worker& w) {
   const auto send_ns = r.get<std::int64_t>();
   // The parent takes delivery of the pixels: verify them against the worker's checksum so a
   // transport fault can never pass as a result.
-  if (rec.status == ImageStatus::kOk && fnv1a64(px) != rec.checksum) {
+  if (rec.status == ImageStatus::kOk && checksum64(px) != rec.checksum) {
     rec.status = ImageStatus::kInternalError;
     rec.error = "pixels corrupted between worker and parent";
     rec.checksum = 0;

@@ -63,6 +63,8 @@ int worker_main(const std::vector<std::string>& args) {
     WorkOptions work;
     work.kernel_repeat = std::stoi(kv.at("kernel_repeat"));
     work.output_dir = kv.count("output_dir") ? kv.at("output_dir") : "";
+    work.decoder = parse_enum<Decoder>(kv.at("decoder")).value();
+    work.png_level = std::stoi(kv.at("png_level"));
     const auto gil_ns = std::stoll(kv.at("gil_interval_ns"));
     // Each process has its own interpreter lock in Python: one per worker, never contended.
     std::unique_ptr<Gil> gil;
