@@ -8,11 +8,13 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <stdexcept>
 
 #include "common/errors.hpp"
 #include "common/posix.hpp"
+#include "common/utf8.hpp"
 #include "h5/handle.hpp"
 #include "timing/build_info.hpp"
 #include "timing/metadata.hpp"
@@ -38,6 +40,7 @@ struct ImageRow {
   std::uint64_t checksum;
   double t_start, t_end, read_s, decode_s, convert_s, encode_s, write_s, queue_wait_s, ipc_s;
   std::uint64_t ipc_bytes;
+  std::int32_t attempts;
 };
 
 struct RankRow {
@@ -73,6 +76,13 @@ class CompoundBuilder {
 
 #define GB_FIELD(T, f) #f, offsetof(T, f)
 
+/// A string as the file stores it (fields are declared UTF-8): escape_utf8() where needed,
+/// the original otherwise; `keep` owns the escaped copies for as long as the rows point at them.
+const char* stored(const std::string& s, std::deque<std::string>& keep) {
+  if (s.find('\\') == std::string::npos && is_valid_utf8(s)) return s.c_str();
+  return keep.emplace_back(escape_utf8(s)).c_str();
+}
+
 Handle image_type() {
   CompoundBuilder b(sizeof(ImageRow));
   b.add(GB_FIELD(ImageRow, image), H5T_NATIVE_UINT64)
@@ -98,7 +108,8 @@ Handle image_type() {
       .add(GB_FIELD(ImageRow, write_s), H5T_NATIVE_DOUBLE)
       .add(GB_FIELD(ImageRow, queue_wait_s), H5T_NATIVE_DOUBLE)
       .add(GB_FIELD(ImageRow, ipc_s), H5T_NATIVE_DOUBLE)
-      .add(GB_FIELD(ImageRow, ipc_bytes), H5T_NATIVE_UINT64);
+      .add(GB_FIELD(ImageRow, ipc_bytes), H5T_NATIVE_UINT64)
+      .add(GB_FIELD(ImageRow, attempts), H5T_NATIVE_INT32);
   return b.take();
 }
 
@@ -194,7 +205,8 @@ void write_attr(hid_t obj, const std::string& name, const AttrValue& value) {
   } else {
     Handle type = h5::vlen_string_type();
     Handle a(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), name.c_str());
-    const char* s = std::get<std::string>(value).c_str();
+    std::deque<std::string> keep;
+    const char* s = stored(std::get<std::string>(value), keep);
     check_status(H5Awrite(a, type, &s), name.c_str());
   }
 }
@@ -283,10 +295,11 @@ std::string write_inputs(hid_t file, const std::vector<InputFile>& inputs) {
     Handle g(H5Gcreate2(file, "/input_sets", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "input_sets");
   }
   if (!link_exists(file, path.c_str())) {
+    std::deque<std::string> keep;
     std::vector<InputRow> rows;
     rows.reserve(inputs.size());
     for (const auto& f : inputs)
-      rows.push_back({f.path.c_str(), f.size});
+      rows.push_back({stored(f.path, keep), f.size});
     Handle type = input_type();
     Handle g(H5Gopen2(file, "/input_sets", H5P_DEFAULT), "input_sets");
     write_table(g, fp.c_str(), type, rows);
@@ -307,14 +320,17 @@ void write_run(hid_t runs, const std::string& name, const RunResult& run,
     write_attr(g, k, v);
   write_attr(g, "inputs", inputs_path);
 
+  std::deque<std::string> keep;
   std::vector<ImageRow> images;
   images.reserve(run.images.size());
   for (const auto& r : run.images) {
-    images.push_back({r.image,     r.path.c_str(), r.rank,          r.worker,    r.repeat,
-                      r.width,     r.height,       r.channels,      r.bit_depth, r.bytes_in,
-                      r.bytes_out, r.status,       r.error.c_str(), r.checksum,  r.t_start,
-                      r.t_end,     r.read_s,       r.decode_s,      r.convert_s, r.encode_s,
-                      r.write_s,   r.queue_wait_s, r.ipc_s,         r.ipc_bytes});
+    const char* path = stored(r.path, keep);
+    const char* error = stored(r.error, keep);
+    images.push_back({r.image,     path,           r.rank,     r.worker,    r.repeat,
+                      r.width,     r.height,       r.channels, r.bit_depth, r.bytes_in,
+                      r.bytes_out, r.status,       error,      r.checksum,  r.t_start,
+                      r.t_end,     r.read_s,       r.decode_s, r.convert_s, r.encode_s,
+                      r.write_s,   r.queue_wait_s, r.ipc_s,    r.ipc_bytes, r.attempts});
   }
   Handle itype = image_type();
   write_table(g, "images", itype, images);
@@ -322,9 +338,9 @@ void write_run(hid_t runs, const std::string& name, const RunResult& run,
   std::vector<RankRow> ranks;
   ranks.reserve(run.ranks.size());
   for (const auto& r : run.ranks) {
-    ranks.push_back({r.rank, r.host.c_str(), r.n_images, r.n_failed, r.wall_s, r.compute_s,
+    ranks.push_back({r.rank, stored(r.host, keep), r.n_images, r.n_failed, r.wall_s, r.compute_s,
                      r.distribute_s, r.gather_s, r.idle_s, r.setup_s, r.teardown_s, r.user_s,
-                     r.sys_s, r.max_rss_kb, r.cpus.c_str(), r.worker_cpus.c_str()});
+                     r.sys_s, r.max_rss_kb, stored(r.cpus, keep), stored(r.worker_cpus, keep)});
   }
   Handle rtype = rank_type();
   write_table(g, "ranks", rtype, ranks);
@@ -458,11 +474,13 @@ ResultsFile read_results(const std::string& path) {
       run.attrs = read_attrs(g);
       auto images = read_table<ImageRow>(g, "images", itype);
       for (const auto& r : images) {
-        run.images.push_back({r.image,     cstr(r.path),   r.rank,        r.worker,    r.repeat,
-                              r.width,     r.height,       r.channels,    r.bit_depth, r.bytes_in,
-                              r.bytes_out, r.status,       cstr(r.error), r.checksum,  r.t_start,
-                              r.t_end,     r.read_s,       r.decode_s,    r.convert_s, r.encode_s,
-                              r.write_s,   r.queue_wait_s, r.ipc_s,       r.ipc_bytes});
+        run.images.push_back({r.image, cstr(r.path), r.rank, r.worker, r.repeat, r.width, r.height,
+                              r.channels, r.bit_depth, r.bytes_in, r.bytes_out, r.status,
+                              cstr(r.error), r.checksum, r.t_start, r.t_end, r.read_s, r.decode_s,
+                              r.convert_s, r.encode_s, r.write_s, r.queue_wait_s, r.ipc_s,
+                              r.ipc_bytes,
+                              // Files from before the column existed read 0: one attempt.
+                              r.attempts > 0 ? r.attempts : 1});
       }
       reclaim(itype, images);
       auto ranks = read_table<RankRow>(g, "ranks", rtype);

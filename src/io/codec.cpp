@@ -7,6 +7,8 @@
 #include <string>
 
 #include "common/errors.hpp"
+#include "common/utf8.hpp"
+#include "io/jpeg_guard.hpp"
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -83,6 +85,18 @@ void put_chunk(std::vector<std::uint8_t>& out, const char* type, const std::uint
   put_be32(out, crc32(out.data() + start, n + 4));
 }
 
+/// stb's reason for the last failure on this thread, never empty and free of control
+/// characters (stb quotes raw chunk-type bytes: "PLT\xe5 PNG chunk not known").
+std::string stb_reason() {
+  const char* reason = stbi_failure_reason();
+  if (!reason || !*reason) return "the decoder gave no reason (unsupported or corrupt file)";
+  const std::string_view r(reason);
+  if (r == "outofmem") return "out of memory";
+  if (r == "unknown image type")
+    return "unknown image type (not PNG, JPEG, BMP, TGA, GIF, PNM or PSD)";
+  return without_controls(r);
+}
+
 }  // namespace
 
 Image decode_image(std::span<const std::uint8_t> encoded) {
@@ -90,17 +104,19 @@ Image decode_image(std::span<const std::uint8_t> encoded) {
   if (encoded.size() > static_cast<std::size_t>(INT32_MAX)) {
     throw ImageError(ImageStatus::kDecodeError, "decode failed: file larger than 2 GiB");
   }
+  // stb_image 2.27 writes out of bounds on Huffman tables with more than 256 codes: such a
+  // file never reaches it.
+  if (auto problem = jpeg_huffman_problem(encoded)) {
+    throw ImageError(ImageStatus::kDecodeError, "decode failed: corrupt JPEG: " + *problem);
+  }
   const int len = static_cast<int>(encoded.size());
   Image img;
   img.bit_depth = stbi_is_16_bit_from_memory(encoded.data(), len) ? 16 : 8;
   // desired_channels = 0: keep the file's own layout; our kernel does the conversion.
+  stbi__g_failure_reason = nullptr;  // a reason left from an earlier file is not this one's
   std::unique_ptr<stbi_uc, StbFree> data(
       stbi_load_from_memory(encoded.data(), len, &img.width, &img.height, &img.channels, 0));
-  if (!data) {
-    const char* reason = stbi_failure_reason();
-    throw ImageError(ImageStatus::kDecodeError,
-                     std::string("decode failed: ") + (reason ? reason : "unknown format"));
-  }
+  if (!data) throw ImageError(ImageStatus::kDecodeError, "decode failed: " + stb_reason());
   img.pixels.assign(data.get(), data.get() + img.pixel_count() * img.channels);
   return img;
 }

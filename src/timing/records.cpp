@@ -64,6 +64,7 @@ void put(WireWriter& w, const ImageRecord& r) {
     w.put(d);
   }
   w.put(r.ipc_bytes);
+  w.put(r.attempts);
 }
 
 void get(WireReader& rd, ImageRecord& r) {
@@ -86,6 +87,7 @@ void get(WireReader& rd, ImageRecord& r) {
     *d = rd.get<double>();
   }
   r.ipc_bytes = rd.get<std::uint64_t>();
+  r.attempts = rd.get<std::int32_t>();
 }
 
 void put(WireWriter& w, const RankRecord& r) {

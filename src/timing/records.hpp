@@ -45,6 +45,7 @@ struct ImageRecord {
   double queue_wait_s = 0;
   double ipc_s = 0;             ///< time moving this image's result between processes
   std::uint64_t ipc_bytes = 0;  ///< bytes moved between processes for this image
+  std::int32_t attempts = 1;    ///< workers that took it: 2 when retried after a worker died
 };
 
 /// One row of /runs/<run>/ranks.
