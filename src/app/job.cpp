@@ -9,11 +9,13 @@
 #include <set>
 
 #include "app/progress.hpp"
+#include "app/redistribute.hpp"
 #include "common/cancel.hpp"
 #include "common/posix.hpp"
 #include "common/wire.hpp"
 #include "h5/results.hpp"
 #include "io/file.hpp"
+#include "io/limits.hpp"
 #include "io/listing.hpp"
 #include "mpi/distribution.hpp"
 #include "strategies/gil.hpp"
@@ -174,6 +176,7 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   a.set("workers_source", config.workers_source);
   a.set("mode", std::string(to_string(config.mode)));
   a.set("kernel_repeat", std::int64_t{config.kernel_repeat});
+  a.set("max_pixels", static_cast<std::int64_t>(config.max_pixels));
   a.set("gil", std::int64_t{config.gil ? 1 : 0});
   a.set("gil_interval_s", config.gil_interval_ms / 1000.0);
   a.set("ipc", std::string(to_string(config.ipc)));
@@ -201,7 +204,7 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
     my_share = share->items().size();
     if (config.mode == Config::Mode::kMemory) {
       for (auto& item : share->items())
-        preload(item);
+        preload(item, config.max_pixels);
     }
   }
 
@@ -209,6 +212,9 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   ctx.workers = spec.workers;
   ctx.work.output_dir = config.output_dir.value_or("");
   ctx.work.kernel_repeat = config.kernel_repeat;
+  ctx.work.max_pixels = config.max_pixels;
+  MemoryBudget budget(default_memory_budget());
+  ctx.work.budget = &budget;
   const auto gil_interval =
       std::chrono::nanoseconds(static_cast<std::int64_t>(config.gil_interval_ms * 1e6));
   std::unique_ptr<Gil> gil;
@@ -240,6 +246,10 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   }
   const auto t_compute = Clock::now();
   feed->finish();  // rank 0's dispatcher, if any, answers every rank: waiting here is idle time
+  std::uint64_t redistributed = 0;
+  if (config.distribution == Distribution::kDynamic) {
+    redistributed = redistribute_returned(ctx, spec.strategy, outcome, comm);
+  }
   comm.barrier();
   const auto t_end = Clock::now();
   const auto finished = std::chrono::system_clock::now();
@@ -283,6 +293,8 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   put(rw, rank);
   auto rank_parts = comm.gather(rw.buffer(), 0);
   const double wall_s = comm.max(rank.wall_s);
+  const double budget_waits = comm.max(static_cast<double>(budget.waits()));
+  const double budget_bytes = comm.max(static_cast<double>(budget.capacity()));
 
   RunResult run;
   if (comm.rank() != 0) return run;
@@ -334,6 +346,9 @@ RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& co
   run.attrs.set("total_pixels", static_cast<std::int64_t>(pixels));
   if (gil) run.attrs.set("gil_switches", static_cast<std::int64_t>(gil->switches()));
   run.attrs.set("distribution_mechanism", mechanism);
+  run.attrs.set("memory_budget_bytes", static_cast<std::int64_t>(budget_bytes));
+  run.attrs.set("memory_budget_waits", static_cast<std::int64_t>(budget_waits));
+  run.attrs.set("images_redistributed", static_cast<std::int64_t>(redistributed));
   for (const auto& [k, v] : outcome.attrs.items())
     run.attrs.set(k, v);
   return run;
@@ -380,20 +395,37 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
     }
   };
 
-  bool interrupted = false;
+  bool interrupted = false, in_warmup = false;
+  int saved = 0;
   for (const RunSpec& spec : plan_sweep(config)) {
     RunResult run = execute(spec, config, comm, files);
     // Every rank learns whether any rank was asked to stop, so all leave the sweep together.
     interrupted = comm.max(stop_requested() ? 1.0 : 0.0) > 0.0;
-    if (comm.rank() == 0 && !spec.warmup) save(run, spec);
-    if (interrupted) break;
+    if (comm.rank() == 0 && !spec.warmup) {
+      save(run, spec);
+      ++saved;
+    }
+    if (interrupted) {
+      in_warmup = spec.warmup;
+      break;
+    }
   }
-  if (comm.rank() == 0 && !config.quiet) out << "results: " << config.results << "\n";
+  if (comm.rank() == 0 && !config.quiet && saved > 0) out << "results: " << config.results << "\n";
   if (interrupted) {
     if (comm.rank() == 0) {
+      // Say what is true: a warm-up run is never saved, and it may be all there was.
+      std::string what;
+      if (saved == 0) {
+        what = in_warmup ? "during a warm-up run, before any measured run: nothing was saved"
+                         : "nothing was saved";
+      } else {
+        what = std::to_string(saved) + " measured run(s) saved in " + config.results +
+               (in_warmup ? " (the warm-up run that was interrupted is not saved)"
+                          : ", the last one as incomplete");
+      }
       std::cerr << "graybench: interrupted"
                 << (stop_signal() ? " by signal " + std::to_string(stop_signal()) : std::string())
-                << ": the runs so far are saved, the last one as incomplete\n";
+                << ": " << what << "\n";
     }
     return ExitCode::kInterrupted;
   }

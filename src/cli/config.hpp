@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <optional>
@@ -23,6 +24,7 @@ struct Config {
   /// files: read+decode inside the timed work; memory: files loaded before the timed region.
   enum class Mode { kFiles, kMemory } mode = Mode::kFiles;
   int kernel_repeat = 1;
+  std::uint64_t max_pixels = std::uint64_t{1} << 28;  ///< larger images fail (--max-pixels)
   bool gil = false;
   double gil_interval_ms = 5.0;
   OmpSchedule omp;

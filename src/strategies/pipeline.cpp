@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "common/cancel.hpp"
 #include "common/errors.hpp"
 #include "io/codec.hpp"
 #include "io/file.hpp"
+#include "io/limits.hpp"
 #include "kernel/checksum.hpp"
 #include "kernel/grayscale.hpp"
 #include "strategies/gil.hpp"
@@ -16,19 +18,41 @@ namespace {
 /// The kernel, under the emulated GIL when one is given: in slices, so the holder can hand
 /// the lock over at the switch interval as CPython does between bytecodes.
 void convert(const Image& img, std::span<std::uint8_t> gray, Gil* gil) {
+  const std::size_t n = gray.size();
+  const auto ch = static_cast<std::size_t>(img.channels);
   if (!gil) {
-    to_gray(img.pixels, img.channels, gray);
+    // Slices keep a stop request (SIGTERM) answered within a fraction of a second even for
+    // the largest image --max-pixels allows.
+    constexpr std::size_t kStopSlice = std::size_t{1} << 22;
+    for (std::size_t p = 0; p < n; p += kStopSlice) {
+      const std::size_t m = std::min(kStopSlice, n - p);
+      to_gray(std::span(img.pixels).subspan(p * ch, m * ch), img.channels, gray.subspan(p, m));
+      throw_if_stopped();
+    }
     return;
   }
   constexpr std::size_t kSlice = 16384;  // pixels: ~10 us of work between switch checks
-  const std::size_t n = gray.size();
-  const auto ch = static_cast<std::size_t>(img.channels);
   GilSection hold(gil);
   for (std::size_t p = 0; p < n; p += kSlice) {
     const std::size_t m = std::min(kSlice, n - p);
     to_gray(std::span(img.pixels).subspan(p * ch, m * ch), img.channels, gray.subspan(p, m));
     gil->maybe_yield();
   }
+  throw_if_stopped();
+}
+
+/// Decodes under the pixel limit: the header is checked before the decoder allocates anything,
+/// and the decoded size again (a header the probe could not read).
+Image decode_limited(std::span<const std::uint8_t> encoded, std::uint64_t max_pixels) {
+  const std::uint64_t limit = max_pixels ? max_pixels : UINT64_MAX;
+  check_pixel_limit(encoded, limit);
+  Image img = decode_image(encoded);
+  if (img.pixel_count() > limit) {
+    throw ImageError(ImageStatus::kDecodeError,
+                     "exceeds --max-pixels (" + std::to_string(img.width) + " x " +
+                         std::to_string(img.height) + " > " + std::to_string(limit) + ")");
+  }
+  return img;
 }
 }  // namespace
 
@@ -37,6 +61,9 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
   ImageRecord rec;
   rec.image = item.index;
   rec.path = item.file.path;
+  // Memory from the rank's budget, held until the record's end time is taken: the span the
+  // record shows always lies inside the time the memory was held.
+  MemoryBudget::Lease lease;
   auto t = Clock::now();
   rec.t_start = seconds_between(origin, t);
   auto lap = [&t]() {
@@ -54,7 +81,14 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
       const auto encoded = read_file(item.file.path);
       rec.bytes_in = encoded.size();
       rec.read_s = lap();
-      loaded = decode_image(encoded);
+      const auto dims =
+          check_pixel_limit(encoded, options.max_pixels ? options.max_pixels : UINT64_MAX);
+      if (options.budget) {
+        // Unknown dimensions: the decoder will most likely refuse the file; count its size.
+        lease = options.budget->acquire(dims ? image_memory_cost(dims->pixels()) : encoded.size());
+        t = Clock::now();  // waiting for memory is no phase of the image's own work
+      }
+      loaded = decode_limited(encoded, options.max_pixels);
       rec.decode_s = lap();
     } else {
       rec.bytes_in = item.file.size;  // memory mode: read and decode happened before the clock
@@ -83,6 +117,14 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
     rec.status = static_cast<std::int32_t>(e.status());
     rec.error = e.what();
     rec.checksum = 0;
+  } catch (const StopRequested& e) {
+    rec.status = static_cast<std::int32_t>(ImageStatus::kNotProcessed);
+    rec.error = e.what();
+    rec.checksum = 0;
+  } catch (const std::bad_alloc&) {
+    rec.status = static_cast<std::int32_t>(ImageStatus::kInternalError);
+    rec.error = "out of memory";
+    rec.checksum = 0;
   } catch (const std::exception& e) {
     rec.status = static_cast<std::int32_t>(ImageStatus::kInternalError);
     rec.error = e.what();
@@ -92,9 +134,9 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
   return rec;
 }
 
-void preload(WorkItem& item) {
+void preload(WorkItem& item, std::uint64_t max_pixels) {
   try {
-    item.decoded = decode_image(read_file(item.file.path));
+    item.decoded = decode_limited(read_file(item.file.path), max_pixels);
   } catch (const ImageError& e) {
     item.preload_status = static_cast<std::int32_t>(e.status());
     item.preload_error = e.what();
@@ -111,6 +153,7 @@ ImageRecord unprocessed_record(const WorkItem& item, int status, const std::stri
   rec.bytes_in = 0;
   rec.status = status;
   rec.error = why;
+  rec.attempts = 0;  // no worker took it
   return rec;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "common/work_item.hpp"
@@ -8,17 +9,20 @@
 namespace graybench {
 
 class Gil;
+class MemoryBudget;
 
 /// What the per-image work does, shared by every strategy.
 struct WorkOptions {
-  std::string output_dir;  ///< empty: convert and checksum only, write nothing
-  int kernel_repeat = 1;   ///< run the kernel this many times (same result) to add CPU work
-  Gil* gil = nullptr;      ///< emulated GIL held around the kernel, or none
+  std::string output_dir;          ///< empty: convert and checksum only, write nothing
+  int kernel_repeat = 1;           ///< run the kernel this many times (same result) to add CPU work
+  Gil* gil = nullptr;              ///< emulated GIL held around the kernel, or none
+  std::uint64_t max_pixels = 0;    ///< images whose header declares more fail (0: no limit)
+  MemoryBudget* budget = nullptr;  ///< the rank's memory budget images take from, or none
 };
 
 /// Memory mode: reads and decodes `item` now, outside any timed region; a failure is kept in
-/// the item and reported when it is processed.
-void preload(WorkItem& item);
+/// the item and reported when it is processed. Images above `max_pixels` (0: none) fail.
+void preload(WorkItem& item, std::uint64_t max_pixels = 0);
 
 /// The per-image work: read and decode (unless preloaded), convert (kernel_repeat times),
 /// checksum, and with an output dir encode and write the PNG. Every phase is timed; times are
