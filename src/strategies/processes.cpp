@@ -211,7 +211,7 @@ bool send_task(const StrategyContext& ctx, Worker& w, WorkItem& item, int attemp
     throw;
   }
   f.ipc_send_s = item.decoded ? seconds_between(t0, Clock::now()) : 0.0;
-  item.decoded.reset();
+  // Memory mode keeps the decoded image until the result is in: a retry needs it again.
   f.item = std::move(item);
   f.attempt = attempt;
   w.busy = std::move(f);
