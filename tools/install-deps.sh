@@ -10,6 +10,7 @@ packages=(
   libstb-dev
   libboost-program-options-dev
   libgtest-dev libbenchmark-dev
+  clang libclang-rt-14-dev
   python3 python3-h5py python3-pandas python3-numpy python3-matplotlib python3-pil python3-pytest
 )
 
