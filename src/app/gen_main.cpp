@@ -2,7 +2,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
-#include "common/errors.hpp"
+#include "core/errors.hpp"
 #include "io/generator.hpp"
 
 int main(int argc, char** argv) {
@@ -22,9 +22,9 @@ int main(int argc, char** argv) {
       ("count,n", po::value<int>(&o.count)->default_value(o.count), "number of images")
       ("seed", po::value<std::uint64_t>(&o.seed)->default_value(o.seed), "random seed")
       ("sizes", po::value<std::string>(&sizes)->default_value(sizes), "comma list of WIDTHxHEIGHT, picked at random")
-      ("formats", po::value<std::string>(&formats)->default_value(formats), "comma list of png, jpg (cycled)")
+      ("formats", po::value<std::string>(&formats)->default_value(formats), ("comma list of " + enum_choices<GenFormat>() + " (cycled)").c_str())
       ("modes", po::value<std::string>(&modes)->default_value(modes),
-       "comma list of rgb, rgba, gray, graya, rgb16, gray16 (cycled; 16-bit is PNG only)")
+       ("comma list of " + enum_choices<GenMode>() + " (cycled; 16-bit is PNG only)").c_str())
       ("subdirs", po::value<int>(&o.subdirs)->default_value(o.subdirs), "spread images over this many folders")
       ("jpeg-quality", po::value<int>(&o.jpeg_quality)->default_value(o.jpeg_quality), "JPEG quality 1-100");
   // clang-format on

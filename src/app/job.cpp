@@ -1,6 +1,5 @@
 #include "app/job.hpp"
 
-#include <hdf5.h>
 #include <algorithm>
 #include <climits>
 #include <cstdio>
@@ -8,31 +7,21 @@
 #include <map>
 #include <set>
 
-#include "app/progress.hpp"
-#include "app/redistribute.hpp"
-#include "common/cancel.hpp"
-#include "common/posix.hpp"
-#include "common/wire.hpp"
+#include "app/run.hpp"
+#include "core/cancel.hpp"
+#include "core/posix.hpp"
+#include "core/wire.hpp"
 #include "h5/results.hpp"
-#include "io/file.hpp"
-#include "io/limits.hpp"
+#include "io/codec.hpp"
 #include "io/listing.hpp"
-#include "mpi/distribution.hpp"
-#include "strategies/gil.hpp"
+#include "kernel/checksum.hpp"
+#include "strategies/strategy.hpp"
 #include "timing/build_info.hpp"
 #include "timing/metadata.hpp"
 
 namespace graybench {
 
 namespace {
-
-/// One measured or warm-up execution of a strategy with a worker count.
-struct RunSpec {
-  Strategy strategy;
-  int workers;
-  int repeat;
-  bool warmup;
-};
 
 /// Rank 0 lists the inputs and checks the results file; every rank learns the outcome, so a
 /// usage error ends all ranks the same way.
@@ -151,8 +140,6 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   std::uint64_t total_bytes = 0;
   for (const auto& f : files)
     total_bytes += f.size;
-  unsigned major = 0, minor = 0, release = 0;
-  H5get_libversion(&major, &minor, &release);
 
   Attributes a;
   a.set("ranks", std::int64_t{comm.size()});
@@ -166,20 +153,20 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   a.set("compiler_flags", std::string(compiler_flags()));
   a.set("build_type", std::string(build_type()));
   a.set("mpi_library", mpi::library_version());
-  a.set("hdf5_version",
-        std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(release));
+  a.set("hdf5_version", hdf5_library_version());
+  a.set("checksum_algorithm", std::string(kChecksumAlgorithm));
   a.set("cpu_model", cpu_model());
   a.set("cpus_online", std::int64_t{online_cpus()});
   a.set("cores_physical", std::int64_t{physical_cores()});
   a.set("chunk", std::int64_t{config.chunk});
-  a.set("distribution", std::string(to_string(config.distribution)));
+  a.set("distribution", std::string(name_of(config.distribution)));
   a.set("workers_source", config.workers_source);
-  a.set("mode", std::string(to_string(config.mode)));
+  a.set("mode", std::string(name_of(config.mode)));
   a.set("kernel_repeat", std::int64_t{config.kernel_repeat});
   a.set("max_pixels", static_cast<std::int64_t>(config.max_pixels));
   a.set("gil", std::int64_t{config.gil ? 1 : 0});
   a.set("gil_interval_s", config.gil_interval_ms / 1000.0);
-  a.set("ipc", std::string(to_string(config.ipc)));
+  a.set("ipc", std::string(name_of(config.ipc)));
   a.set("omp_schedule", to_string(config.omp));
   for (const auto& [name, value] : environment_with_prefix("OMP_"))
     a.set("env_" + name, value);
@@ -191,175 +178,24 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   return a;
 }
 
-/// Executes one run on every rank; rank 0 returns the gathered result.
-RunResult execute(const RunSpec& spec, const Config& config, const mpi::Comm& comm,
-                  const std::vector<InputFile>& files) {
-  const auto t_dist = Clock::now();
-  std::unique_ptr<WorkFeed> feed =
-      make_feed(config.distribution, files, comm, config.chunk, config.dynamic_counter);
-  const double distribute_s = seconds_between(t_dist, Clock::now());
-  // A static share is known now (progress shows it); a dynamic one only at the end.
-  std::uint64_t my_share = 0;
-  if (auto* share = dynamic_cast<StaticFeed*>(feed.get())) {
-    my_share = share->items().size();
-    if (config.mode == Config::Mode::kMemory) {
-      for (auto& item : share->items())
-        preload(item, config.max_pixels);
-    }
-  }
-
-  StrategyContext ctx;
-  ctx.workers = spec.workers;
-  ctx.work.output_dir = config.output_dir.value_or("");
-  ctx.work.kernel_repeat = config.kernel_repeat;
-  ctx.work.max_pixels = config.max_pixels;
-  MemoryBudget budget(default_memory_budget());
-  ctx.work.budget = &budget;
-  const auto gil_interval =
-      std::chrono::nanoseconds(static_cast<std::int64_t>(config.gil_interval_ms * 1e6));
-  std::unique_ptr<Gil> gil;
-  if (config.gil) {
-    gil = std::make_unique<Gil>(gil_interval);
-    ctx.work.gil = gil.get();
-    ctx.gil_interval = gil_interval;
-  }
-  ctx.omp = config.omp;
-  ctx.ipc = config.ipc;
-  ctx.worker_exe = self_executable();
-  std::atomic<std::uint64_t> done{0};
-  ctx.done = &done;
-  ctx.feed = feed.get();
-  const bool show_progress = comm.rank() == 0 && !config.quiet && !spec.warmup;
-
-  // LULESH's pattern: barrier, common start, work, barrier; the headline is the max over ranks.
-  comm.barrier();
-  const auto started = std::chrono::system_clock::now();
-  const auto usage0 = ResourceUsage::now();
-  ctx.origin = Clock::now();
-  StrategyOutcome outcome;
-  {
-    Progress progress(show_progress,
-                      std::string(strategy_info(spec.strategy).name) +
-                          " w=" + std::to_string(spec.workers) + " #" + std::to_string(spec.repeat),
-                      &done, my_share, ctx.origin);
-    outcome = strategy_info(spec.strategy).run(ctx);
-  }
-  const auto t_compute = Clock::now();
-  feed->finish();  // rank 0's dispatcher, if any, answers every rank: waiting here is idle time
-  std::uint64_t redistributed = 0;
-  if (config.distribution == Distribution::kDynamic) {
-    redistributed = redistribute_returned(ctx, spec.strategy, outcome, comm);
-  }
-  comm.barrier();
-  const auto t_end = Clock::now();
-  const auto finished = std::chrono::system_clock::now();
-  const std::string mechanism = feed->mechanism();
-  feed.reset();  // collective for a dynamic feed: frees its MPI window on every rank
-  const auto usage1 = ResourceUsage::now();
-
-  RankRecord rank;
-  rank.rank = comm.rank();
-  rank.host = hostname();
-  rank.n_images = outcome.records.size();
-  rank.wall_s = seconds_between(ctx.origin, t_end);
-  // The last image done, not the strategy's return: joins and reaping are teardown_s.
-  rank.compute_s = 0;
-  for (const auto& r : outcome.records)
-    rank.compute_s = std::max(rank.compute_s, r.t_end);
-  if (outcome.records.empty()) rank.compute_s = seconds_between(ctx.origin, t_compute);
-  rank.idle_s = seconds_between(t_compute, t_end);
-  rank.distribute_s = distribute_s;
-  rank.setup_s = outcome.setup_s;
-  rank.teardown_s = outcome.teardown_s;
-  rank.user_s = usage1.user_s - usage0.user_s;
-  rank.sys_s = usage1.sys_s - usage0.sys_s;
-  rank.max_rss_kb = usage1.max_rss_kb;
-  rank.cpus = affinity_cpus();
-  rank.worker_cpus = outcome.worker_cpus;
-  for (auto& r : outcome.records) {
-    r.rank = comm.rank();
-    r.repeat = spec.repeat;
-    if (r.status != 0) ++rank.n_failed;
-  }
-
-  const auto t_gather = Clock::now();
-  WireWriter w;
-  w.put<std::uint64_t>(outcome.records.size());
-  for (const auto& r : outcome.records)
-    put(w, r);
-  auto parts = comm.gather(w.buffer(), 0);
-  rank.gather_s = seconds_between(t_gather, Clock::now());
-  WireWriter rw;
-  put(rw, rank);
-  auto rank_parts = comm.gather(rw.buffer(), 0);
-  const double wall_s = comm.max(rank.wall_s);
-  const double budget_waits = comm.max(static_cast<double>(budget.waits()));
-  const double budget_bytes = comm.max(static_cast<double>(budget.capacity()));
-
-  RunResult run;
-  if (comm.rank() != 0) return run;
-  for (const auto& p : parts) {
-    WireReader r(p);
-    const auto n = r.get<std::uint64_t>();
-    for (std::uint64_t k = 0; k < n; ++k)
-      get(r, run.images.emplace_back());
-  }
-  std::stable_sort(run.images.begin(), run.images.end(),
-                   [](const ImageRecord& a, const ImageRecord& b) { return a.image < b.image; });
-  double setup = 0, teardown = 0, distribute = 0, gather = 0;
-  for (const auto& p : rank_parts) {
-    WireReader r(p);
-    get(r, run.ranks.emplace_back());
-    setup = std::max(setup, run.ranks.back().setup_s);
-    teardown = std::max(teardown, run.ranks.back().teardown_s);
-    distribute = std::max(distribute, run.ranks.back().distribute_s);
-    gather = std::max(gather, run.ranks.back().gather_s);
-  }
-  std::int64_t failed = 0, not_processed = 0;
-  std::uint64_t pixels = 0;
-  for (const auto& r : run.images) {
-    const bool skipped = r.status == static_cast<std::int32_t>(ImageStatus::kNotProcessed);
-    not_processed += skipped;
-    failed += r.status != 0 && !skipped;
-    pixels += static_cast<std::uint64_t>(r.width) * r.height;
-  }
-  const bool complete =
-      run.images.size() == files.size() &&
-      std::none_of(run.images.begin(), run.images.end(), [](const ImageRecord& r) {
-        return r.status == static_cast<std::int32_t>(ImageStatus::kNotProcessed);
-      });
-
-  run.attrs.set("strategy", std::string(strategy_info(spec.strategy).name));
-  run.attrs.set("workers", std::int64_t{spec.workers});
-  run.attrs.set("repeat", std::int64_t{spec.repeat});
-  run.attrs.set("started", iso8601_utc(started));
-  run.attrs.set("finished", iso8601_utc(finished));
-  run.attrs.set("wall_s", wall_s);
-  run.attrs.set("n_images", static_cast<std::int64_t>(files.size()));
-  run.attrs.set("n_failed", failed);
-  run.attrs.set("n_not_processed", not_processed);
-  run.attrs.set("status", std::string(complete ? "complete" : "incomplete"));
-  run.attrs.set("setup_s", setup);
-  run.attrs.set("teardown_s", teardown);
-  run.attrs.set("distribute_s", distribute);
-  run.attrs.set("gather_s", gather);
-  run.attrs.set("total_pixels", static_cast<std::int64_t>(pixels));
-  if (gil) run.attrs.set("gil_switches", static_cast<std::int64_t>(gil->switches()));
-  run.attrs.set("distribution_mechanism", mechanism);
-  run.attrs.set("memory_budget_bytes", static_cast<std::int64_t>(budget_bytes));
-  run.attrs.set("memory_budget_waits", static_cast<std::int64_t>(budget_waits));
-  run.attrs.set("images_redistributed", static_cast<std::int64_t>(redistributed));
-  for (const auto& [k, v] : outcome.attrs.items())
-    run.attrs.set(k, v);
-  return run;
-}
-
 }  // namespace
 
 ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out) {
+  // Every second of the job is accounted for on rank 0 (docs/schema.md, "Where the time goes").
+  const Clock::time_point job_start = process_start_time();
+  const double startup_s = seconds_between(job_start, mpi::ready_time());
+  const auto t_list = Clock::now();
   const std::vector<InputFile> files = list_on_root(config, comm);
+  // Size estimates are read from image headers here (io/), once per job, and handed to the
+  // distribution as data.
+  const std::vector<std::uint64_t> estimates =
+      comm.rank() == 0 && config.distribution == Distribution::kSize ? work_estimates(files)
+                                                                     : std::vector<std::uint64_t>{};
+  const double list_s = seconds_between(t_list, Clock::now());
   const Placement where = placement(comm);
-  const Attributes common = job_attributes(config, comm, files, where);
+  Attributes common = job_attributes(config, comm, files, where);
+  common.set("startup_s", startup_s);
+  common.set("list_s", list_s);
   bool any_failed = false;
   std::set<std::pair<Strategy, int>> warned;
 
@@ -373,11 +209,17 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
     run.attrs.set("oversubscribed", std::int64_t{over.empty() ? 0 : 1});
     run.attrs.set("oversubscription", over);
     if (!over.empty() && !config.quiet && warned.insert({spec.strategy, spec.workers}).second) {
-      std::cerr << "graybench: warning: " << strategy_info(spec.strategy).name << ": " << over
-                << "\n";
+      std::cerr << "graybench: warning: " << name_of(spec.strategy) << ": " << over << "\n";
     }
     const auto t_save = Clock::now();
-    const auto names = append_runs(config.results, files, {run});
+    // The run's own save time and the job's elapsed time are written into the run as the last
+    // thing before the file is closed: only closing, fsync and the rename come after.
+    const auto names = append_runs(config.results, files, {run}, {}, [&] {
+      Attributes late;
+      late.set("save_s", seconds_between(t_save, Clock::now()));
+      late.set("job_elapsed_s", seconds_between(job_start, Clock::now()));
+      return late;
+    });
     const double save_s = seconds_between(t_save, Clock::now());
     const auto failed = run.attrs.integer("n_failed");
     any_failed = any_failed || failed > 0;
@@ -398,10 +240,12 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
   bool interrupted = false, in_warmup = false;
   int saved = 0;
   for (const RunSpec& spec : plan_sweep(config)) {
-    RunResult run = execute(spec, config, comm, files);
+    RankRun mine = execute_on_rank(spec, config, comm, files, estimates);
+    GatheredRun gathered = gather_run(mine, comm);
     // Every rank learns whether any rank was asked to stop, so all leave the sweep together.
     interrupted = comm.max(stop_requested() ? 1.0 : 0.0) > 0.0;
     if (comm.rank() == 0 && !spec.warmup) {
+      RunResult run = assemble_run(spec, mine, std::move(gathered), files.size());
       save(run, spec);
       ++saved;
     }

@@ -3,7 +3,7 @@
 #include <ostream>
 
 #include "cli/config.hpp"
-#include "common/errors.hpp"
+#include "core/errors.hpp"
 #include "mpi/comm.hpp"
 
 namespace graybench {

@@ -4,7 +4,7 @@
 
 #include "app/job.hpp"
 #include "cli/config.hpp"
-#include "common/cancel.hpp"
+#include "core/cancel.hpp"
 #include "mpi/comm.hpp"
 #include "strategies/worker_protocol.hpp"
 

@@ -2,8 +2,8 @@
 
 #include <iostream>
 
-#include "common/errors.hpp"
-#include "common/wire.hpp"
+#include "core/errors.hpp"
+#include "core/wire.hpp"
 #include "mpi/distribution.hpp"
 
 namespace graybench {
@@ -77,8 +77,8 @@ std::uint64_t redistribute_returned(const StrategyContext& ctx, Strategy strateg
   if (items.empty()) return moved;
   if (lost) {
     for (const auto& item : items) {
-      outcome.records.push_back(unprocessed_record(item, static_cast<int>(ImageStatus::kWorkerLost),
-                                                   "no live worker left on any rank"));
+      outcome.records.push_back(
+          unprocessed_record(item, ImageStatus::kWorkerLost, "no live worker left on any rank"));
     }
     return moved;
   }

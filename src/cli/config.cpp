@@ -3,7 +3,7 @@
 #include <boost/program_options.hpp>
 #include <sstream>
 
-#include "common/errors.hpp"
+#include "core/errors.hpp"
 #include "timing/build_info.hpp"
 
 namespace graybench {
@@ -46,11 +46,10 @@ int parse_int(const std::string& s, const char* option, int min) {
   return v;
 }
 
-std::string strategy_names() {
-  std::string names;
-  for (const auto& info : strategy_table())
-    names += (names.empty() ? "" : ", ") + std::string(info.name);
-  return names;
+/// "--option" help text followed by the choices of E: "... (one of a, b, c)".
+template <NamedEnum E>
+std::string with_choices(const std::string& text) {
+  return text + " (one of " + enum_choices<E>() + ")";
 }
 
 }  // namespace
@@ -72,10 +71,6 @@ std::string shell_join(const std::vector<std::string>& args) {
     }
   }
   return out;
-}
-
-std::string_view to_string(Config::Mode mode) {
-  return mode == Config::Mode::kFiles ? "files" : "memory";
 }
 
 ParseResult parse_command_line(const std::vector<std::string>& args,
@@ -104,12 +99,13 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
       ("results,r", po::value<std::string>(&c.results)->default_value(c.results)->value_name("FILE"),
        "HDF5 results file; new runs are appended")
       ("strategy,s", po::value<std::string>(&strategy)->default_value(strategy)->value_name("LIST"),
-       ("comma list of strategies, or 'all': " + strategy_names()).c_str())
+       ("comma list of strategies, or 'all': " + enum_choices<Strategy>()).c_str())
       ("workers,w", po::value<std::string>(&workers)->value_name("LIST"),
        "comma list of workers per rank (threads or processes); default: $SLURM_CPUS_PER_TASK, "
        "else $OMP_NUM_THREADS, else 1")
       ("mode", po::value<std::string>(&mode)->default_value(mode)->value_name("MODE"),
-       "files: read+decode inside the timed work; memory: load files first, time the rest")
+       with_choices<Mode>("files: read+decode inside the timed work; memory: load files first, "
+                          "time the rest").c_str())
       ("kernel-repeat", po::value<int>(&c.kernel_repeat)->default_value(c.kernel_repeat)->value_name("K"),
        "run the grayscale kernel K times per image (same result): dials in CPU-bound work")
       ("max-pixels", po::value<std::string>(&max_pixels)->default_value(max_pixels)->value_name("N"),
@@ -119,18 +115,19 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
       ("gil-interval", po::value<double>(&c.gil_interval_ms)->default_value(c.gil_interval_ms)->value_name("MS"),
        "GIL switch interval in milliseconds (Python's default is 5)")
       ("omp-schedule", po::value<std::string>(&omp_schedule)->default_value(omp_schedule)->value_name("KIND[,CHUNK]"),
-       "openmp loop schedule: static, dynamic or guided, optional chunk")
+       with_choices<OmpKind>("openmp loop schedule kind, optional chunk").c_str())
       ("ipc", po::value<std::string>(&ipc)->default_value(ipc)->value_name("pipe|shm"),
-       "processes: pixels (and memory-mode inputs) travel through the pipe or shared memory")
+       with_choices<Ipc>("processes: pixels (and memory-mode inputs) travel through the pipe or "
+                         "shared memory").c_str())
       ("repeat", po::value<int>(&c.repeat)->default_value(c.repeat)->value_name("R"),
        "measured repetitions of each strategy/worker combination")
       ("warmup", po::value<int>(&c.warmup)->default_value(c.warmup)->value_name("W"),
        "unrecorded warm-up repetitions before the measured ones")
       ("distribution", po::value<std::string>(&distribution)->default_value(distribution)->value_name("POLICY"),
-       "how images are spread over MPI ranks: block (contiguous), cyclic (round-robin), size "
-       "(largest first to the least-loaded rank), dynamic (chunks on demand)")
+       with_choices<Distribution>("how images are spread over MPI ranks").c_str())
       ("dynamic-counter", po::value<std::string>(&dynamic_counter)->default_value(dynamic_counter)->value_name("HOW"),
-       "dynamic: auto (MPI one-sided atomics, else a dispatcher thread on rank 0), rma or dispatcher")
+       with_choices<CounterKind>("dynamic: how ranks share the counter; auto tries MPI one-sided "
+                                 "atomics, else a dispatcher thread on rank 0").c_str())
       ("chunk", po::value<int>(&c.chunk)->default_value(c.chunk)->value_name("N"),
        "images a rank takes per request with --distribution dynamic")
       ("quiet,q", po::bool_switch(&c.quiet), "print nothing but errors");
@@ -172,14 +169,12 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   c.strategies.clear();
   for (const auto& name : split_list(strategy, "strategy")) {
     if (name == "all") {
-      for (const auto& info : strategy_table())
-        c.strategies.push_back(info.id);
+      for (const auto& entry : names_of<Strategy>())
+        c.strategies.push_back(entry.value);
       continue;
     }
-    const auto s = parse_strategy(name);
-    if (!s)
-      throw UsageError("--strategy: unknown strategy '" + name + "' (" + strategy_names() +
-                       ", all)");
+    const auto s = parse_enum<Strategy>(name);
+    if (!s) throw UsageError("--strategy: " + unknown_enum_message<Strategy>(name, "all"));
     c.strategies.push_back(*s);
   }
   if (!vm.count("workers")) {
@@ -200,13 +195,7 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   for (const auto& w : split_list(workers, "workers"))
     c.workers.push_back(parse_int(w, "workers", 1));
 
-  if (mode == "files") {
-    c.mode = Config::Mode::kFiles;
-  } else if (mode == "memory") {
-    c.mode = Config::Mode::kMemory;
-  } else {
-    throw UsageError("--mode: unknown mode '" + mode + "' (files, memory)");
-  }
+  c.mode = parse_enum_or_throw<Mode>(mode, "--mode");
   if (c.kernel_repeat < 1) throw UsageError("--kernel-repeat must be >= 1");
   // Digits only: Boost would wrap "-1" into a huge unsigned number.
   if (max_pixels.empty() || max_pixels.size() > 19 ||
@@ -220,27 +209,14 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   }
   const auto sched = parse_omp_schedule(omp_schedule);
   if (!sched) {
-    throw UsageError("--omp-schedule: bad schedule '" + omp_schedule +
-                     "' (static, dynamic or guided, optionally ,CHUNK with CHUNK >= 1)");
+    throw UsageError("--omp-schedule: bad schedule '" + omp_schedule + "' (" +
+                     enum_choices<OmpKind>(" or ") + ", optionally ,CHUNK with CHUNK >= 1)");
   }
   c.omp = *sched;
-  const auto i = parse_ipc(ipc);
-  if (!i) throw UsageError("--ipc: unknown mode '" + ipc + "' (pipe, shm)");
-  c.ipc = *i;
-
-  const auto d = parse_distribution(distribution);
-  if (!d) {
-    throw UsageError("--distribution: unknown policy '" + distribution + "' (" +
-                     std::string(distribution_names()) + ")");
-  }
-  c.distribution = *d;
+  c.ipc = parse_enum_or_throw<Ipc>(ipc, "--ipc");
+  c.distribution = parse_enum_or_throw<Distribution>(distribution, "--distribution");
   if (c.chunk < 1) throw UsageError("--chunk must be >= 1");
-  const auto counter = parse_counter_kind(dynamic_counter);
-  if (!counter) {
-    throw UsageError("--dynamic-counter: unknown '" + dynamic_counter +
-                     "' (auto, rma, dispatcher)");
-  }
-  c.dynamic_counter = *counter;
+  c.dynamic_counter = parse_enum_or_throw<CounterKind>(dynamic_counter, "--dynamic-counter");
   if (c.mode == Config::Mode::kMemory && c.distribution == Distribution::kDynamic) {
     throw UsageError(
         "--mode memory needs a static --distribution (block, cyclic or size): a dynamic rank "

@@ -7,8 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "mpi/distribution.hpp"
-#include "strategies/strategy.hpp"
+#include "core/options.hpp"
 
 namespace graybench {
 
@@ -22,7 +21,8 @@ struct Config {
   std::vector<int> workers = {1};
   std::string workers_source = "default";  ///< where the worker list came from
   /// files: read+decode inside the timed work; memory: files loaded before the timed region.
-  enum class Mode { kFiles, kMemory } mode = Mode::kFiles;
+  using Mode = graybench::Mode;
+  Mode mode = Mode::kFiles;
   int kernel_repeat = 1;
   std::uint64_t max_pixels = std::uint64_t{1} << 28;  ///< larger images fail (--max-pixels)
   bool gil = false;
@@ -50,8 +50,6 @@ struct ParseResult {
 /// SLURM_CPUS_PER_TASK, then OMP_NUM_THREADS, then 1).
 ParseResult parse_command_line(const std::vector<std::string>& args,
                                const std::function<const char*(const char*)>& env = std::getenv);
-
-std::string_view to_string(Config::Mode mode);
 
 /// Quotes `args` for a POSIX shell and joins them with spaces.
 std::string shell_join(const std::vector<std::string>& args);

@@ -8,14 +8,21 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <stdexcept>
+#include <type_traits>
+#include <variant>
 
-#include "common/errors.hpp"
-#include "common/posix.hpp"
-#include "common/utf8.hpp"
+#include "core/errors.hpp"
+#include "core/posix.hpp"
+#include "core/utf8.hpp"
 #include "h5/handle.hpp"
+#include "io/listing.hpp"
+#include "kernel/checksum.hpp"
 #include "timing/build_info.hpp"
 #include "timing/metadata.hpp"
 
@@ -23,234 +30,314 @@ namespace graybench {
 
 namespace fs = std::filesystem;
 using h5::check;
-using h5::check_status;
 using h5::Handle;
 
 namespace {
 
-// In-memory row layouts; vlen strings travel as char*.
-struct ImageRow {
-  std::uint64_t image;
-  const char* path;
-  std::int32_t rank, worker, repeat;
-  std::uint32_t width, height, channels, bit_depth;
-  std::uint64_t bytes_in, bytes_out;
-  std::int32_t status;
-  const char* error;
-  std::uint64_t checksum;
-  double t_start, t_end, read_s, decode_s, convert_s, encode_s, write_s, queue_wait_s, ipc_s;
-  std::uint64_t ipc_bytes;
-  std::int32_t attempts;
-};
-
-struct RankRow {
-  std::int32_t rank;
-  const char* host;
-  std::uint64_t n_images, n_failed;
-  double wall_s, compute_s, distribute_s, gather_s, idle_s, setup_s, teardown_s, user_s, sys_s;
-  std::int64_t max_rss_kb;
-  const char* cpus;
-  const char* worker_cpus;
-};
-
-struct InputRow {
-  const char* path;
-  std::uint64_t size;
-};
-
-class CompoundBuilder {
- public:
-  explicit CompoundBuilder(std::size_t size)
-      : type_(H5Tcreate(H5T_COMPOUND, size), "H5Tcreate"), str_(h5::vlen_string_type()) {}
-  CompoundBuilder& add(const char* name, std::size_t offset, hid_t type) {
-    check_status(H5Tinsert(type_, name, offset, type), name);
-    return *this;
-  }
-  CompoundBuilder& str(const char* name, std::size_t offset) { return add(name, offset, str_); }
-  Handle take() { return std::move(type_); }
-
- private:
-  Handle type_;
-  Handle str_;
-};
-
-#define GB_FIELD(T, f) #f, offsetof(T, f)
-
-/// A string as the file stores it (fields are declared UTF-8): escape_utf8() where needed,
-/// the original otherwise; `keep` owns the escaped copies for as long as the rows point at them.
-const char* stored(const std::string& s, std::deque<std::string>& keep) {
+/// A string as the file stores it (every string field is declared UTF-8): escape_utf8() where
+/// needed (docs/schema.md, "Strings"), else the original; `keep` owns the escaped copies.
+const char* stored_string(const std::string& s, std::deque<std::string>& keep) {
   if (s.find('\\') == std::string::npos && is_valid_utf8(s)) return s.c_str();
   return keep.emplace_back(escape_utf8(s)).c_str();
 }
 
-Handle image_type() {
-  CompoundBuilder b(sizeof(ImageRow));
-  b.add(GB_FIELD(ImageRow, image), H5T_NATIVE_UINT64)
-      .str(GB_FIELD(ImageRow, path))
-      .add(GB_FIELD(ImageRow, rank), H5T_NATIVE_INT32)
-      .add(GB_FIELD(ImageRow, worker), H5T_NATIVE_INT32)
-      .add(GB_FIELD(ImageRow, repeat), H5T_NATIVE_INT32)
-      .add(GB_FIELD(ImageRow, width), H5T_NATIVE_UINT32)
-      .add(GB_FIELD(ImageRow, height), H5T_NATIVE_UINT32)
-      .add(GB_FIELD(ImageRow, channels), H5T_NATIVE_UINT32)
-      .add(GB_FIELD(ImageRow, bit_depth), H5T_NATIVE_UINT32)
-      .add(GB_FIELD(ImageRow, bytes_in), H5T_NATIVE_UINT64)
-      .add(GB_FIELD(ImageRow, bytes_out), H5T_NATIVE_UINT64)
-      .add(GB_FIELD(ImageRow, status), H5T_NATIVE_INT32)
-      .str(GB_FIELD(ImageRow, error))
-      .add(GB_FIELD(ImageRow, checksum), H5T_NATIVE_UINT64)
-      .add(GB_FIELD(ImageRow, t_start), H5T_NATIVE_DOUBLE)
-      .add(GB_FIELD(ImageRow, t_end), H5T_NATIVE_DOUBLE)
-      .add(GB_FIELD(ImageRow, read_s), H5T_NATIVE_DOUBLE)
-      .add(GB_FIELD(ImageRow, decode_s), H5T_NATIVE_DOUBLE)
-      .add(GB_FIELD(ImageRow, convert_s), H5T_NATIVE_DOUBLE)
-      .add(GB_FIELD(ImageRow, encode_s), H5T_NATIVE_DOUBLE)
-      .add(GB_FIELD(ImageRow, write_s), H5T_NATIVE_DOUBLE)
-      .add(GB_FIELD(ImageRow, queue_wait_s), H5T_NATIVE_DOUBLE)
-      .add(GB_FIELD(ImageRow, ipc_s), H5T_NATIVE_DOUBLE)
-      .add(GB_FIELD(ImageRow, ipc_bytes), H5T_NATIVE_UINT64)
-      .add(GB_FIELD(ImageRow, attempts), H5T_NATIVE_INT32);
-  return b.take();
+/// A type for HDF5 enum fields: ImageStatus by its name table (h5dump shows the names).
+Handle status_enum_type() {
+  Handle t(H5Tenum_create(H5T_NATIVE_INT32), "create the status enum type");
+  for (const auto& entry : names_of<ImageStatus>()) {
+    if (entry.alias) continue;
+    const auto v = static_cast<std::int32_t>(entry.value);
+    check(H5Tenum_insert(t, std::string(entry.name).c_str(), &v), "add a status enum value");
+  }
+  return t;
 }
 
-Handle rank_type() {
-  CompoundBuilder b(sizeof(RankRow));
-  b.add(GB_FIELD(RankRow, rank), H5T_NATIVE_INT32)
-      .str(GB_FIELD(RankRow, host))
-      .add(GB_FIELD(RankRow, n_images), H5T_NATIVE_UINT64)
-      .add(GB_FIELD(RankRow, n_failed), H5T_NATIVE_UINT64)
-      .add(GB_FIELD(RankRow, wall_s), H5T_NATIVE_DOUBLE)
-      .add(GB_FIELD(RankRow, compute_s), H5T_NATIVE_DOUBLE)
-      .add(GB_FIELD(RankRow, distribute_s), H5T_NATIVE_DOUBLE)
-      .add(GB_FIELD(RankRow, gather_s), H5T_NATIVE_DOUBLE)
-      .add(GB_FIELD(RankRow, idle_s), H5T_NATIVE_DOUBLE)
-      .add(GB_FIELD(RankRow, setup_s), H5T_NATIVE_DOUBLE)
-      .add(GB_FIELD(RankRow, teardown_s), H5T_NATIVE_DOUBLE)
-      .add(GB_FIELD(RankRow, user_s), H5T_NATIVE_DOUBLE)
-      .add(GB_FIELD(RankRow, sys_s), H5T_NATIVE_DOUBLE)
-      .add(GB_FIELD(RankRow, max_rss_kb), H5T_NATIVE_INT64)
-      .str(GB_FIELD(RankRow, cpus))
-      .str(GB_FIELD(RankRow, worker_cpus));
-  return b.take();
-}
+/// The memory layout of a record table's stored fields, in table order: each field at its
+/// natural alignment, strings as char*. Built from the table alone (writing) or restricted to
+/// the fields a file's dataset has (reading an older layout).
+template <typename R>
+class RowLayout {
+ public:
+  /// file_type < 0: every stored field. Else only those the file's compound type has, with
+  /// enum fields read as integers where the file stores integers (graybench/1).
+  explicit RowLayout(hid_t file_type = H5I_INVALID_HID) {
+    std::map<std::string, H5T_class_t> in_file;
+    if (file_type >= 0) in_file = members(file_type);
+    for (const auto& f : fields_of<R>()) {
+      if (!f.stored) continue;
+      bool as_int = false;
+      if (file_type >= 0) {
+        const auto it = in_file.find(std::string(f.name));
+        if (it == in_file.end()) continue;
+        as_int = it->second == H5T_INTEGER;
+      }
+      const std::size_t n = width(f);
+      size_ = (size_ + n - 1) / n * n;
+      slots_.push_back({&f, size_, as_int});
+      size_ += n;
+    }
+    size_ = (size_ + 7) / 8 * 8;
+  }
 
-Handle input_type() {
-  CompoundBuilder b(sizeof(InputRow));
-  b.str(GB_FIELD(InputRow, path)).add(GB_FIELD(InputRow, size), H5T_NATIVE_UINT64);
-  return b.take();
-}
+  std::size_t size() const { return size_; }
 
-#undef GB_FIELD
+  /// The compound memory type of this layout.
+  Handle mem_type() const {
+    Handle t(H5Tcreate(H5T_COMPOUND, size_), "create a compound type");
+    Handle str = h5::vlen_string_type();
+    Handle status = status_enum_type();
+    for (const auto& s : slots_) {
+      const std::string name(s.field->name);
+      hid_t member = H5I_INVALID_HID;
+      switch (s.field->member.index()) {
+        case 0:
+          member = H5T_NATIVE_INT32;
+          break;
+        case 1:
+          member = H5T_NATIVE_UINT32;
+          break;
+        case 2:
+          member = H5T_NATIVE_INT64;
+          break;
+        case 3:
+          member = H5T_NATIVE_UINT64;
+          break;
+        case 4:
+          member = H5T_NATIVE_DOUBLE;
+          break;
+        case 5:
+          member = str;
+          break;
+        default:
+          member = s.as_int ? H5T_NATIVE_INT32 : status.get();
+          break;
+      }
+      check(H5Tinsert(t, name.c_str(), s.offset, member), "add compound field " + name);
+    }
+    return t;
+  }
 
-/// Writes `rows` as a 1-D dataset `name` under `parent`, packed on disk, chunked and
-/// compressed when large.
-template <typename Row>
-void write_table(hid_t parent, const char* name, hid_t mem_type, const std::vector<Row>& rows) {
-  Handle file_type(H5Tcopy(mem_type), "H5Tcopy");
-  check_status(H5Tpack(file_type), "H5Tpack");
+  /// Writes `rec` into `row` (strings point into `rec` or `keep`, which must outlive the
+  /// write); strings go through stored_string().
+  void pack(const R& rec, std::byte* row, std::deque<std::string>& keep) const {
+    for (const auto& s : slots_) {
+      std::visit(
+          [&](auto m) {
+            using T = std::remove_cvref_t<decltype(rec.*m)>;
+            if constexpr (std::is_same_v<T, std::string>) {
+              const char* p = stored_string(rec.*m, keep);
+              std::memcpy(row + s.offset, &p, sizeof p);
+            } else {
+              std::memcpy(row + s.offset, &(rec.*m), sizeof(T));
+            }
+          },
+          s.field->member);
+    }
+  }
+
+  /// Reads `row` into `rec`; fields the layout lacks keep their values.
+  void unpack(const std::byte* row, R& rec) const {
+    for (const auto& s : slots_) {
+      std::visit(
+          [&](auto m) {
+            using T = std::remove_cvref_t<decltype(rec.*m)>;
+            if constexpr (std::is_same_v<T, std::string>) {
+              const char* p = nullptr;
+              std::memcpy(&p, row + s.offset, sizeof p);
+              rec.*m = p ? p : "";
+            } else {
+              std::memcpy(&(rec.*m), row + s.offset, sizeof(T));
+            }
+          },
+          s.field->member);
+    }
+  }
+
+ private:
+  struct Slot {
+    const Field<R>* field;
+    std::size_t offset;
+    bool as_int;  ///< an enum field stored as a plain integer (graybench/1)
+  };
+
+  static std::size_t width(const Field<R>& f) {
+    return std::visit(
+        [](auto m) -> std::size_t {
+          using T = std::remove_cvref_t<decltype(std::declval<R>().*m)>;
+          return std::is_same_v<T, std::string> ? sizeof(char*) : sizeof(T);
+        },
+        f.member);
+  }
+
+  static std::map<std::string, H5T_class_t> members(hid_t type) {
+    std::map<std::string, H5T_class_t> out;
+    const int n = check(H5Tget_nmembers(type), "count the dataset's fields");
+    for (int k = 0; k < n; ++k) {
+      const auto u = static_cast<unsigned>(k);
+      std::unique_ptr<char, decltype(&H5free_memory)> name(H5Tget_member_name(type, u),
+                                                           &H5free_memory);
+      if (!name) h5::fail("read a field name");
+      out[name.get()] = check(H5Tget_member_class(type, u), "read a field class");
+    }
+    return out;
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t size_ = 0;
+};
+
+/// Frees the strings HDF5 allocated while reading rows into a buffer, whatever happens next.
+class VlenReclaim {
+ public:
+  VlenReclaim(hid_t mem_type, hsize_t n, void* buf) : type_(mem_type), n_(n), buf_(buf) {}
+  VlenReclaim(const VlenReclaim&) = delete;
+  VlenReclaim& operator=(const VlenReclaim&) = delete;
+  ~VlenReclaim() {
+    if (n_ == 0) return;
+    const hid_t space = H5Screate_simple(1, &n_, nullptr);
+    if (space < 0) return;  // a destructor: nothing to report to, and nothing else to free
+#if H5_VERSION_GE(1, 12, 0)
+    H5Treclaim(type_, space, H5P_DEFAULT, buf_);
+#else
+    H5Dvlen_reclaim(type_, space, H5P_DEFAULT, buf_);
+#endif
+    H5Sclose(space);
+  }
+
+ private:
+  hid_t type_;
+  hsize_t n_;
+  void* buf_;
+};
+
+/// Writes `rows` as a 1-D compound dataset `name` under `parent`, laid out by R's table, packed
+/// on disk, chunked and compressed when large.
+template <typename R>
+void write_table(hid_t parent, const std::string& name, const std::vector<R>& rows) {
+  const RowLayout<R> layout;
+  Handle mem_type = layout.mem_type();
+  Handle file_type(H5Tcopy(mem_type), "copy the row type of " + name);
+  check(H5Tpack(file_type), "pack the row type of " + name);
   const hsize_t n = rows.size();
-  Handle space(H5Screate_simple(1, &n, nullptr), "H5Screate_simple");
-  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate");
+  Handle space(H5Screate_simple(1, &n, nullptr), "create the dataspace of " + name);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), "create the creation properties of " + name);
   if (n >= 1024) {
     const hsize_t chunk = std::min<hsize_t>(n, 8192);
-    check_status(H5Pset_chunk(dcpl, 1, &chunk), "H5Pset_chunk");
-    check_status(H5Pset_deflate(dcpl, 4), "H5Pset_deflate");
+    check(H5Pset_chunk(dcpl, 1, &chunk), "set the chunk size of " + name);
+    check(H5Pset_deflate(dcpl, 4), "set the compression of " + name);
   }
-  Handle ds(H5Dcreate2(parent, name, file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT), name);
-  if (n > 0) {
-    check_status(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), name);
-  }
+  Handle ds(H5Dcreate2(parent, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+            "create dataset " + name);
+  if (n == 0) return;
+  std::vector<std::byte> buf(rows.size() * layout.size());
+  std::deque<std::string> keep;
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    layout.pack(rows[i], buf.data() + i * layout.size(), keep);
+  check(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), "write dataset " + name);
 }
 
-template <typename Row>
-std::vector<Row> read_table(hid_t parent, const char* name, hid_t mem_type) {
-  Handle ds(H5Dopen2(parent, name, H5P_DEFAULT), name);
-  Handle space(H5Dget_space(ds), "H5Dget_space");
-  const hssize_t n = H5Sget_simple_extent_npoints(space);
-  if (n < 0) h5::fail(name);
-  std::vector<Row> rows(static_cast<std::size_t>(n));
-  if (n > 0) {
-    check_status(H5Dread(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows.data()), name);
-  }
+/// Reads the 1-D compound dataset `name` under `parent` into records: the fields R's table and
+/// the file share, by name (a field the file lacks keeps its default).
+template <typename R>
+std::vector<R> read_table(hid_t parent, const std::string& name) {
+  Handle ds(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), "open dataset " + name);
+  Handle file_type(H5Dget_type(ds), "get the row type of " + name);
+  const RowLayout<R> layout(file_type);
+  Handle mem_type = layout.mem_type();
+  Handle space(H5Dget_space(ds), "get the dataspace of " + name);
+  const hssize_t n = check(H5Sget_simple_extent_npoints(space), "count the rows of " + name);
+  std::vector<R> rows(static_cast<std::size_t>(n));
+  if (n == 0) return rows;
+  std::vector<std::byte> buf(rows.size() * layout.size());
+  check(H5Dread(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), "read dataset " + name);
+  const VlenReclaim reclaim(mem_type, static_cast<hsize_t>(n), buf.data());
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    layout.unpack(buf.data() + i * layout.size(), rows[i]);
   return rows;
 }
 
-/// Frees the strings HDF5 allocated while reading `rows`.
-template <typename Row>
-void reclaim(hid_t mem_type, std::vector<Row>& rows) {
-  if (rows.empty()) return;
-  const hsize_t n = rows.size();
-  Handle space(H5Screate_simple(1, &n, nullptr), "H5Screate_simple");
-#if H5_VERSION_GE(1, 12, 0)
-  H5Treclaim(mem_type, space, H5P_DEFAULT, rows.data());
-#else
-  H5Dvlen_reclaim(mem_type, space, H5P_DEFAULT, rows.data());
-#endif
-}
-
-std::string cstr(const char* s) {
-  return s ? s : "";
-}
-
 void write_attr(hid_t obj, const std::string& name, const AttrValue& value) {
-  Handle space(H5Screate(H5S_SCALAR), "H5Screate");
+  const std::string what = "write attribute " + name;
+  Handle space(H5Screate(H5S_SCALAR), what);
   if (const auto* i = std::get_if<std::int64_t>(&value)) {
     Handle a(H5Acreate2(obj, name.c_str(), H5T_NATIVE_INT64, space, H5P_DEFAULT, H5P_DEFAULT),
-             name.c_str());
-    check_status(H5Awrite(a, H5T_NATIVE_INT64, i), name.c_str());
+             what);
+    check(H5Awrite(a, H5T_NATIVE_INT64, i), what);
   } else if (const auto* d = std::get_if<double>(&value)) {
     Handle a(H5Acreate2(obj, name.c_str(), H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT),
-             name.c_str());
-    check_status(H5Awrite(a, H5T_NATIVE_DOUBLE, d), name.c_str());
+             what);
+    check(H5Awrite(a, H5T_NATIVE_DOUBLE, d), what);
   } else {
     Handle type = h5::vlen_string_type();
-    Handle a(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), name.c_str());
+    Handle a(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), what);
     std::deque<std::string> keep;
-    const char* s = stored(std::get<std::string>(value), keep);
-    check_status(H5Awrite(a, type, &s), name.c_str());
+    const char* s = stored_string(std::get<std::string>(value), keep);
+    check(H5Awrite(a, type, &s), what);
   }
 }
 
-herr_t read_attr_cb(hid_t obj, const char* name, const H5A_info_t*, void* data) {
-  auto* attrs = static_cast<Attributes*>(data);
-  Handle a(H5Aopen(obj, name, H5P_DEFAULT), name);
-  Handle type(H5Aget_type(a), name);
-  Handle space(H5Aget_space(a), name);
-  if (H5Sget_simple_extent_npoints(space) != 1) return 0;  // only scalars are ours
-  const H5T_class_t cls = H5Tget_class(type);
+/// Replaces attribute `name` of `obj` (written before) with `value`.
+void rewrite_attr(hid_t obj, const std::string& name, const AttrValue& value) {
+  if (check(H5Aexists(obj, name.c_str()), "look up attribute " + name) > 0) {
+    check(H5Adelete(obj, name.c_str()), "delete attribute " + name);
+  }
+  write_attr(obj, name, value);
+}
+
+/// Reads one scalar attribute into `attrs` (other shapes are not ours and are skipped).
+void read_attr(hid_t obj, const char* name, Attributes& attrs) {
+  const std::string what = std::string("read attribute ") + name;
+  Handle a(H5Aopen(obj, name, H5P_DEFAULT), what);
+  Handle type(H5Aget_type(a), what);
+  Handle space(H5Aget_space(a), what);
+  if (check(H5Sget_simple_extent_npoints(space), what) != 1) return;
+  const H5T_class_t cls = check(H5Tget_class(type), what);
   if (cls == H5T_INTEGER) {
     std::int64_t v = 0;
-    check_status(H5Aread(a, H5T_NATIVE_INT64, &v), name);
-    attrs->set(name, v);
+    check(H5Aread(a, H5T_NATIVE_INT64, &v), what);
+    attrs.set(name, v);
   } else if (cls == H5T_FLOAT) {
     double v = 0;
-    check_status(H5Aread(a, H5T_NATIVE_DOUBLE, &v), name);
-    attrs->set(name, v);
-  } else if (cls == H5T_STRING && H5Tis_variable_str(type) > 0) {
+    check(H5Aread(a, H5T_NATIVE_DOUBLE, &v), what);
+    attrs.set(name, v);
+  } else if (cls == H5T_STRING && check(H5Tis_variable_str(type), what) > 0) {
     Handle mem = h5::vlen_string_type();
-    char* s = nullptr;
-    check_status(H5Aread(a, mem, &s), name);
-    attrs->set(name, cstr(s));
-    H5free_memory(s);
+    char* raw = nullptr;
+    check(H5Aread(a, mem, &raw), what);
+    const std::unique_ptr<char, decltype(&H5free_memory)> s(raw, &H5free_memory);
+    attrs.set(name, std::string(s ? s.get() : ""));
   } else if (cls == H5T_STRING) {
     std::string s(H5Tget_size(type), '\0');
-    check_status(H5Aread(a, type, s.data()), name);
+    check(H5Aread(a, type, s.data()), what);
     s.resize(std::min(s.size(), s.find('\0')));
-    attrs->set(name, s);
+    attrs.set(name, s);
   }
-  return 0;
+}
+
+struct AttrVisit {
+  Attributes attrs;
+  h5::CallbackGuard guard;
+};
+
+herr_t read_attr_cb(hid_t obj, const char* name, const H5A_info_t*, void* data) noexcept {
+  auto* visit = static_cast<AttrVisit*>(data);
+  return visit->guard.run([&] {
+    read_attr(obj, name, visit->attrs);
+    return herr_t{0};
+  });
 }
 
 Attributes read_attrs(hid_t obj) {
-  Attributes attrs;
+  AttrVisit visit;
   hsize_t idx = 0;
-  check_status(H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx, read_attr_cb, &attrs),
-               "H5Aiterate2");
-  return attrs;
+  const herr_t status = H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx, read_attr_cb, &visit);
+  visit.guard.rethrow();
+  check(status, "iterate over attributes");
+  return std::move(visit.attrs);
 }
 
-bool link_exists(hid_t loc, const char* path) {
-  return H5Lexists(loc, path, H5P_DEFAULT) > 0;
+bool link_exists(hid_t loc, const std::string& path) {
+  return check(H5Lexists(loc, path.c_str(), H5P_DEFAULT), "look up " + path) > 0;
 }
 
 #if H5_VERSION_GE(1, 12, 0)
@@ -261,23 +348,40 @@ using LinkInfo = H5L_info_t;
 #define GB_H5LITERATE H5Literate
 #endif
 
-herr_t collect_name(hid_t, const char* name, const LinkInfo*, void* data) {
-  static_cast<std::vector<std::string>*>(data)->push_back(name);
-  return 0;
+struct NameVisit {
+  std::vector<std::string> names;
+  h5::CallbackGuard guard;
+};
+
+herr_t collect_name(hid_t, const char* name, const LinkInfo*, void* data) noexcept {
+  auto* visit = static_cast<NameVisit*>(data);
+  return visit->guard.run([&] {
+    visit->names.emplace_back(name);
+    return herr_t{0};
+  });
 }
 
 std::vector<std::string> group_members(hid_t group) {
-  std::vector<std::string> names;
+  NameVisit visit;
   hsize_t idx = 0;
-  check_status(GB_H5LITERATE(group, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_name, &names),
-               "H5Literate2");
-  std::sort(names.begin(), names.end());
-  return names;
+  const herr_t status =
+      GB_H5LITERATE(group, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_name, &visit);
+  visit.guard.rethrow();
+  check(status, "list a group's members");
+  std::sort(visit.names.begin(), visit.names.end());
+  return std::move(visit.names);
 }
 
 std::string schema_of(hid_t file) {
-  if (H5Aexists(file, "schema") <= 0) return "";
-  return read_attrs(file).str("schema");
+  if (check(H5Aexists(file, "schema"), "look up attribute schema") <= 0) return "";
+  Attributes attrs;
+  read_attr(file, "schema", attrs);
+  return attrs.str("schema");
+}
+
+bool readable_schema(const std::string& schema) {
+  return std::find(std::begin(kReadableSchemas), std::end(kReadableSchemas), schema) !=
+         std::end(kReadableSchemas);
 }
 
 void fsync_path(const fs::path& p, int flags) {
@@ -292,58 +396,31 @@ std::string write_inputs(hid_t file, const std::vector<InputFile>& inputs) {
   const std::string fp = fingerprint(inputs);
   const std::string path = "/input_sets/" + fp;
   if (!link_exists(file, "/input_sets")) {
-    Handle g(H5Gcreate2(file, "/input_sets", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "input_sets");
+    Handle g(H5Gcreate2(file, "/input_sets", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+             "create group /input_sets");
   }
-  if (!link_exists(file, path.c_str())) {
-    std::deque<std::string> keep;
-    std::vector<InputRow> rows;
-    rows.reserve(inputs.size());
-    for (const auto& f : inputs)
-      rows.push_back({stored(f.path, keep), f.size});
-    Handle type = input_type();
-    Handle g(H5Gopen2(file, "/input_sets", H5P_DEFAULT), "input_sets");
-    write_table(g, fp.c_str(), type, rows);
-    Handle ds(H5Dopen2(g, fp.c_str(), H5P_DEFAULT), fp.c_str());
+  if (!link_exists(file, path)) {
+    Handle g(H5Gopen2(file, "/input_sets", H5P_DEFAULT), "open group /input_sets");
+    write_table(g, fp, inputs);
+    Handle ds(H5Dopen2(g, fp.c_str(), H5P_DEFAULT), "open dataset " + path);
     write_attr(ds, "fingerprint", fp);
   }
   if (!link_exists(file, "/inputs")) {
-    check_status(H5Lcreate_hard(file, path.c_str(), file, "/inputs", H5P_DEFAULT, H5P_DEFAULT),
-                 "link /inputs");
+    check(H5Lcreate_hard(file, path.c_str(), file, "/inputs", H5P_DEFAULT, H5P_DEFAULT),
+          "link /inputs to " + path);
   }
   return path;
 }
 
 void write_run(hid_t runs, const std::string& name, const RunResult& run,
                const std::string& inputs_path) {
-  Handle g(H5Gcreate2(runs, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), name.c_str());
+  Handle g(H5Gcreate2(runs, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+           "create run group " + name);
   for (const auto& [k, v] : run.attrs.items())
     write_attr(g, k, v);
   write_attr(g, "inputs", inputs_path);
-
-  std::deque<std::string> keep;
-  std::vector<ImageRow> images;
-  images.reserve(run.images.size());
-  for (const auto& r : run.images) {
-    const char* path = stored(r.path, keep);
-    const char* error = stored(r.error, keep);
-    images.push_back({r.image,     path,           r.rank,     r.worker,    r.repeat,
-                      r.width,     r.height,       r.channels, r.bit_depth, r.bytes_in,
-                      r.bytes_out, r.status,       error,      r.checksum,  r.t_start,
-                      r.t_end,     r.read_s,       r.decode_s, r.convert_s, r.encode_s,
-                      r.write_s,   r.queue_wait_s, r.ipc_s,    r.ipc_bytes, r.attempts});
-  }
-  Handle itype = image_type();
-  write_table(g, "images", itype, images);
-
-  std::vector<RankRow> ranks;
-  ranks.reserve(run.ranks.size());
-  for (const auto& r : run.ranks) {
-    ranks.push_back({r.rank, stored(r.host, keep), r.n_images, r.n_failed, r.wall_s, r.compute_s,
-                     r.distribute_s, r.gather_s, r.idle_s, r.setup_s, r.teardown_s, r.user_s,
-                     r.sys_s, r.max_rss_kb, stored(r.cpus, keep), stored(r.worker_cpus, keep)});
-  }
-  Handle rtype = rank_type();
-  write_table(g, "ranks", rtype, ranks);
+  write_table(g, "images", run.images);
+  write_table(g, "ranks", run.ranks);
 }
 
 int next_run_number(hid_t runs) {
@@ -357,6 +434,10 @@ int next_run_number(hid_t runs) {
 
 }  // namespace
 
+std::string hdf5_library_version() {
+  return h5::library_version();
+}
+
 void check_results_target(const std::string& path) {
   h5::ErrorSilencer quiet;
   const fs::path p(path);
@@ -364,11 +445,15 @@ void check_results_target(const std::string& path) {
   if (fs::exists(p, ec)) {
     if (fs::is_directory(p, ec)) throw UsageError("--results is a directory: " + path);
     if (H5Fis_hdf5(path.c_str()) <= 0) {
+      H5Eclear2(H5E_DEFAULT);
       throw UsageError("--results " + path + " exists and is not an HDF5 file; not touching it");
     }
     const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) throw UsageError("--results " + path + " cannot be opened as HDF5");
-    Handle file(f, "H5Fopen");
+    if (f < 0) {
+      H5Eclear2(H5E_DEFAULT);
+      throw UsageError("--results " + path + " cannot be opened as HDF5");
+    }
+    Handle file(f, "open " + path);
     const std::string schema = schema_of(file);
     if (schema.rfind("graybench/", 0) != 0) {
       throw UsageError("--results " + path + " is not a graybench results file (schema '" + schema +
@@ -389,7 +474,8 @@ void check_results_target(const std::string& path) {
 
 std::vector<std::string> append_runs(const std::string& path, const std::vector<InputFile>& inputs,
                                      const std::vector<RunResult>& runs,
-                                     const std::function<void()>& before_commit) {
+                                     const std::function<void()>& before_commit,
+                                     const std::function<Attributes()>& last_words) {
   h5::ErrorSilencer quiet;
   std::error_code ec;
   // Through a symlink, update the file it names (rename would replace the link itself).
@@ -409,10 +495,11 @@ std::vector<std::string> append_runs(const std::string& path, const std::vector<
     const bool existed = fs::exists(target, ec);
     if (existed) fs::copy_file(target, tmp, fs::copy_options::overwrite_existing);
     {
-      Handle fapl(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate");
-      Handle file =
-          existed ? Handle(H5Fopen(tmp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), path.c_str())
-                  : Handle(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl), path.c_str());
+      Handle fapl(H5Pcreate(H5P_FILE_ACCESS), "create file access properties");
+      Handle file = existed ? Handle(H5Fopen(tmp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT),
+                                     "open " + tmp.string() + " for writing")
+                            : Handle(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl),
+                                     "create " + tmp.string());
       if (existed) {
         const std::string schema = schema_of(file);
         if (schema != kSchema) {
@@ -423,10 +510,12 @@ std::vector<std::string> append_runs(const std::string& path, const std::vector<
         write_attr(file, "schema", std::string(kSchema));
         write_attr(file, "created", iso8601_utc(std::chrono::system_clock::now()));
         write_attr(file, "graybench_version", std::string(version()));
-        Handle g(H5Gcreate2(file, "/runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "/runs");
+        write_attr(file, "checksum_algorithm", std::string(kChecksumAlgorithm));
+        Handle g(H5Gcreate2(file, "/runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                 "create group /runs");
       }
       const std::string inputs_path = write_inputs(file, inputs);
-      Handle runs_group(H5Gopen2(file, "/runs", H5P_DEFAULT), "/runs");
+      Handle runs_group(H5Gopen2(file, "/runs", H5P_DEFAULT), "open group /runs");
       int next = next_run_number(runs_group);
       for (const auto& run : runs) {
         char name[32];
@@ -434,10 +523,18 @@ std::vector<std::string> append_runs(const std::string& path, const std::vector<
         write_run(runs_group, name, run, inputs_path);
         names.push_back(name);
       }
+      if (last_words) {
+        const Attributes late = last_words();
+        for (const auto& name : names) {
+          Handle g(H5Gopen2(runs_group, name.c_str(), H5P_DEFAULT), "open run group " + name);
+          for (const auto& [k, v] : late.items())
+            rewrite_attr(g, k, v);
+        }
+      }
       runs_group.reset();
-      check_status(H5Fflush(file, H5F_SCOPE_GLOBAL), "H5Fflush");
+      check(H5Fflush(file, H5F_SCOPE_GLOBAL), "flush " + tmp.string());
       // Close explicitly so a close failure (lost data) is an error, not a silent dec_ref.
-      if (H5Fclose(file.release()) < 0) h5::fail("H5Fclose " + path);
+      check(H5Fclose(file.release()), "close " + tmp.string());
     }
     fsync_path(tmp, O_RDONLY);
     if (before_commit) before_commit();
@@ -455,41 +552,21 @@ ResultsFile read_results(const std::string& path) {
   h5::ErrorSilencer quiet;
   try {
     ResultsFile out;
-    Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "H5Fopen");
+    Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open the file");
     out.root = read_attrs(file);
-    if (link_exists(file, "/inputs")) {
-      Handle type = input_type();
-      auto rows = read_table<InputRow>(file, "/inputs", type);
-      for (const auto& r : rows)
-        out.inputs.push_back({cstr(r.path), r.size, ""});
-      reclaim(type, rows);
+    const std::string schema = out.root.str("schema");
+    if (!readable_schema(schema)) {
+      throw std::runtime_error("schema '" + schema + "' is not one this build reads");
     }
-    Handle runs(H5Gopen2(file, "/runs", H5P_DEFAULT), "/runs");
+    if (link_exists(file, "/inputs")) out.inputs = read_table<InputFile>(file, "/inputs");
+    Handle runs(H5Gopen2(file, "/runs", H5P_DEFAULT), "open group /runs");
     out.run_names = group_members(runs);
-    Handle itype = image_type();
-    Handle rtype = rank_type();
     for (const auto& name : out.run_names) {
-      Handle g(H5Gopen2(runs, name.c_str(), H5P_DEFAULT), name.c_str());
+      Handle g(H5Gopen2(runs, name.c_str(), H5P_DEFAULT), "open run group " + name);
       RunResult run;
       run.attrs = read_attrs(g);
-      auto images = read_table<ImageRow>(g, "images", itype);
-      for (const auto& r : images) {
-        run.images.push_back({r.image, cstr(r.path), r.rank, r.worker, r.repeat, r.width, r.height,
-                              r.channels, r.bit_depth, r.bytes_in, r.bytes_out, r.status,
-                              cstr(r.error), r.checksum, r.t_start, r.t_end, r.read_s, r.decode_s,
-                              r.convert_s, r.encode_s, r.write_s, r.queue_wait_s, r.ipc_s,
-                              r.ipc_bytes,
-                              // Files from before the column existed read 0: one attempt.
-                              r.attempts > 0 ? r.attempts : 1});
-      }
-      reclaim(itype, images);
-      auto ranks = read_table<RankRow>(g, "ranks", rtype);
-      for (const auto& r : ranks) {
-        run.ranks.push_back({r.rank, cstr(r.host), r.n_images, r.n_failed, r.wall_s, r.compute_s,
-                             r.distribute_s, r.gather_s, r.idle_s, r.setup_s, r.teardown_s,
-                             r.user_s, r.sys_s, r.max_rss_kb, cstr(r.cpus), cstr(r.worker_cpus)});
-      }
-      reclaim(rtype, ranks);
+      run.images = read_table<ImageRecord>(g, "images");
+      run.ranks = read_table<RankRecord>(g, "ranks");
       out.runs.push_back(std::move(run));
     }
     return out;

@@ -4,13 +4,11 @@
 #include <string>
 #include <vector>
 
-#include "io/listing.hpp"
+#include "core/work_item.hpp"
 #include "timing/records.hpp"
+#include "timing/schema.hpp"
 
 namespace graybench {
-
-/// The schema this build writes (root attribute `schema`); docs/schema.md documents it.
-inline constexpr const char* kSchema = "graybench/1";
 
 /// Checks, before any work, that `path` can take new runs: it is absent (and its directory
 /// writable) or an HDF5 file of our schema family. Throws UsageError otherwise.
@@ -19,11 +17,17 @@ void check_results_target(const std::string& path);
 /// Appends `runs` (with their input list) to the results file at `path`, creating it if
 /// needed. Crash-safe: the update goes to a temporary copy that is renamed over `path` only
 /// when complete, so runs already in the file survive any interruption. `before_commit`, if
-/// set, is called just before the rename (tests use it to simulate a failure).
+/// set, is called just before the rename (tests use it to simulate a failure). `last_words`,
+/// if set, is called once the runs are written, just before the file is closed; the attributes
+/// it returns are set on every new run (the run's own save time, measured as late as possible).
 /// Returns the names of the new run groups. Throws std::runtime_error with context.
 std::vector<std::string> append_runs(const std::string& path, const std::vector<InputFile>& inputs,
                                      const std::vector<RunResult>& runs,
-                                     const std::function<void()>& before_commit = {});
+                                     const std::function<void()>& before_commit = {},
+                                     const std::function<Attributes()>& last_words = {});
+
+/// "major.minor.release" of the HDF5 library in use (for the run metadata).
+std::string hdf5_library_version();
 
 /// A results file as read back by graybench's own reader.
 struct ResultsFile {
@@ -33,7 +37,8 @@ struct ResultsFile {
   std::vector<InputFile> inputs;       ///< /inputs (output_rel not stored)
 };
 
-/// Reads a whole results file. Throws std::runtime_error with context.
+/// Reads a whole results file of any readable schema (kReadableSchemas). Throws
+/// std::runtime_error with context and HDF5's innermost cause.
 ResultsFile read_results(const std::string& path);
 
 }  // namespace graybench

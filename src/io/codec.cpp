@@ -6,9 +6,10 @@
 #include <memory>
 #include <string>
 
-#include "common/errors.hpp"
-#include "common/utf8.hpp"
+#include "core/errors.hpp"
+#include "core/utf8.hpp"
 #include "io/jpeg_guard.hpp"
+#include "io/limits.hpp"
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -122,9 +123,10 @@ Image decode_image(std::span<const std::uint8_t> encoded) {
 }
 
 std::optional<std::uint64_t> probe_pixels(const std::string& path) {
-  int w = 0, h = 0, c = 0;
-  if (!stbi_info(path.c_str(), &w, &h, &c) || w <= 0 || h <= 0) return std::nullopt;
-  return static_cast<std::uint64_t>(w) * static_cast<std::uint64_t>(h);
+  // Our own header reader, not stbi_info: safe on hostile files, never blocked by a FIFO.
+  const auto dims = probe_file_dimensions(path);
+  if (!dims || dims->pixels() == 0) return std::nullopt;
+  return dims->pixels();
 }
 
 std::vector<std::uint8_t> encode_png(std::span<const std::uint8_t> pixels, int width, int height,
@@ -180,6 +182,14 @@ std::vector<std::uint8_t> encode_jpeg(std::span<const std::uint8_t> pixels, int 
                               quality)) {
     throw ImageError(ImageStatus::kEncodeError, "encode: JPEG writer failed");
   }
+  return out;
+}
+
+std::vector<std::uint64_t> work_estimates(const std::vector<InputFile>& files) {
+  std::vector<std::uint64_t> out;
+  out.reserve(files.size());
+  for (const auto& f : files)
+    out.push_back(probe_pixels(f.path).value_or(f.size));
   return out;
 }
 

@@ -6,18 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "core/image.hpp"
+#include "core/work_item.hpp"
+
 namespace graybench {
-
-/// A decoded image: interleaved 8-bit samples, `channels` per pixel (1 L, 2 LA, 3 RGB, 4 RGBA).
-struct Image {
-  int width = 0;
-  int height = 0;
-  int channels = 0;
-  int bit_depth = 8;  ///< bits per sample in the file (16-bit PNGs are reduced to 8, see docs)
-  std::vector<std::uint8_t> pixels;
-
-  std::size_t pixel_count() const { return static_cast<std::size_t>(width) * height; }
-};
 
 /// Decodes PNG, JPEG, BMP, TGA, GIF (first frame), PNM and PSD with the file's own channel
 /// count. 16-bit samples keep their high byte (v >> 8). Throws ImageError(kDecodeError).
@@ -26,6 +18,10 @@ Image decode_image(std::span<const std::uint8_t> encoded);
 /// Width x height from the file's header without decoding it (stbi_info), or nullopt when
 /// the header cannot be read.
 std::optional<std::uint64_t> probe_pixels(const std::string& path);
+
+/// Work estimate of each file for the `size` distribution: width x height read from its header
+/// where the format allows, else its size in bytes (an unreadable header counts as its bytes).
+std::vector<std::uint64_t> work_estimates(const std::vector<InputFile>& files);
 
 /// Encodes 8-bit samples as PNG (1-4 channels). Throws ImageError(kEncodeError).
 std::vector<std::uint8_t> encode_png(std::span<const std::uint8_t> pixels, int width, int height,

@@ -9,8 +9,8 @@
 #include <cstring>
 #include <string>
 
-#include "common/errors.hpp"
-#include "common/posix.hpp"
+#include "core/errors.hpp"
+#include "core/posix.hpp"
 
 namespace graybench {
 

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "common/errors.hpp"
+#include "core/errors.hpp"
 #include "io/codec.hpp"
 #include "io/file.hpp"
 
@@ -114,35 +114,15 @@ std::vector<std::uint16_t> render(int w, int h, int channels, Rng& rng) {
 
 std::vector<GenMode> parse_gen_modes(const std::string& csv) {
   std::vector<GenMode> out;
-  for (const auto& s : split_csv(csv)) {
-    if (s == "rgb")
-      out.push_back(GenMode::kRgb);
-    else if (s == "rgba")
-      out.push_back(GenMode::kRgba);
-    else if (s == "gray")
-      out.push_back(GenMode::kGray);
-    else if (s == "graya")
-      out.push_back(GenMode::kGrayAlpha);
-    else if (s == "rgb16")
-      out.push_back(GenMode::kRgb16);
-    else if (s == "gray16")
-      out.push_back(GenMode::kGray16);
-    else
-      throw UsageError("unknown mode '" + s + "' (rgb, rgba, gray, graya, rgb16, gray16)");
-  }
+  for (const auto& s : split_csv(csv))
+    out.push_back(parse_enum_or_throw<GenMode>(s, "--modes"));
   return out;
 }
 
 std::vector<GenFormat> parse_gen_formats(const std::string& csv) {
   std::vector<GenFormat> out;
-  for (const auto& s : split_csv(csv)) {
-    if (s == "png")
-      out.push_back(GenFormat::kPng);
-    else if (s == "jpg" || s == "jpeg")
-      out.push_back(GenFormat::kJpeg);
-    else
-      throw UsageError("unknown format '" + s + "' (png, jpg)");
-  }
+  for (const auto& s : split_csv(csv))
+    out.push_back(parse_enum_or_throw<GenFormat>(s, "--formats"));
   return out;
 }
 
@@ -202,7 +182,7 @@ std::vector<fs::path> generate_dataset(const fs::path& dir, const GenOptions& o)
     }
     char name[64];
     std::snprintf(name, sizeof name, "set-%d/img-%05d.%s", i % o.subdirs, i / o.subdirs,
-                  format == GenFormat::kPng ? "png" : "jpg");
+                  std::string(name_of(format)).c_str());
     const fs::path path = dir / name;
     write_file_atomically(path, encoded);
     written.push_back(path);

@@ -1,16 +1,45 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "core/enum_names.hpp"
+
 namespace graybench {
 
 /// Pixel layout of a generated image.
 enum class GenMode { kRgb, kRgba, kGray, kGrayAlpha, kRgb16, kGray16 };
+inline constexpr std::array<EnumName<GenMode>, 6> kGenModeNames{{
+    {GenMode::kRgb, "rgb", "8-bit RGB"},
+    {GenMode::kRgba, "rgba", "8-bit RGB with alpha"},
+    {GenMode::kGray, "gray", "8-bit gray"},
+    {GenMode::kGrayAlpha, "graya", "8-bit gray with alpha"},
+    {GenMode::kRgb16, "rgb16", "16-bit RGB (PNG only)"},
+    {GenMode::kGray16, "gray16", "16-bit gray (PNG only)"},
+}};
+constexpr std::span<const EnumName<GenMode>> enum_names(GenMode) {
+  return kGenModeNames;
+}
+constexpr std::string_view enum_noun(GenMode) {
+  return "mode";
+}
+
 /// File format of a generated image.
 enum class GenFormat { kPng, kJpeg };
+inline constexpr std::array<EnumName<GenFormat>, 3> kGenFormatNames{{
+    {GenFormat::kPng, "png", "PNG"},
+    {GenFormat::kJpeg, "jpg", "baseline JPEG"},
+    {GenFormat::kJpeg, "jpeg", "baseline JPEG", true},
+}};
+constexpr std::span<const EnumName<GenFormat>> enum_names(GenFormat) {
+  return kGenFormatNames;
+}
+constexpr std::string_view enum_noun(GenFormat) {
+  return "format";
+}
 
 struct GenSize {
   int width = 0;

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "common/cancel.hpp"
-#include "common/errors.hpp"
-#include "common/posix.hpp"
+#include "core/cancel.hpp"
+#include "core/errors.hpp"
+#include "core/posix.hpp"
 
 namespace graybench {
 

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <system_error>
 
-#include "common/errors.hpp"
+#include "core/errors.hpp"
 #include "kernel/checksum.hpp"
 
 namespace graybench {

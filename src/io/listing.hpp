@@ -6,14 +6,9 @@
 #include <string>
 #include <vector>
 
-namespace graybench {
+#include "core/work_item.hpp"
 
-/// One input image as every rank sees it.
-struct InputFile {
-  std::string path;        ///< absolute, lexically normal path
-  std::uint64_t size = 0;  ///< bytes on disk when listed
-  std::string output_rel;  ///< output path relative to --output-dir (see mirror_name)
-};
+namespace graybench {
 
 /// The sorted, de-duplicated input list and where its output tree is rooted.
 struct InputList {

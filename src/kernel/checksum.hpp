@@ -5,6 +5,10 @@
 
 namespace graybench {
 
+/// Name of the per-image checksum algorithm, stored as the `checksum_algorithm` attribute of the
+/// results file and of every run.
+inline constexpr const char* kChecksumAlgorithm = "fnv1a-64";
+
 /// 64-bit FNV-1a, the per-image checksum stored in the HDF5 file.
 class Fnv1a64 {
  public:

@@ -32,12 +32,21 @@ void check(int rc, const char* what) {
                            std::to_string(world_rank()) + ": " + std::string(msg, len));
 }
 
+namespace {
+std::chrono::steady_clock::time_point ready_at{};
+}  // namespace
+
 Environment::Environment(int& argc, char**& argv) {
   check(MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided_), "MPI_Init_thread");
   if (provided_ < MPI_THREAD_SERIALIZED) {
     MPI_Finalize();
     throw std::runtime_error("MPI: the library does not provide MPI_THREAD_SERIALIZED");
   }
+  ready_at = std::chrono::steady_clock::now();
+}
+
+std::chrono::steady_clock::time_point ready_time() {
+  return ready_at;
 }
 
 Environment::~Environment() {

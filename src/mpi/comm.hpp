@@ -2,6 +2,7 @@
 
 #include <mpi.h>
 
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -26,6 +27,9 @@ class Environment {
  private:
   int provided_ = 0;
 };
+
+/// When the Environment finished initialising MPI (steady clock); the epoch if it never did.
+std::chrono::steady_clock::time_point ready_time();
 
 /// Library version string of the MPI implementation (MPI_Get_library_version), first line.
 std::string library_version();

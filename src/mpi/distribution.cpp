@@ -9,37 +9,9 @@
 #include <stdexcept>
 #include <thread>
 
-#include "common/wire.hpp"
-#include "io/codec.hpp"
-#include "io/limits.hpp"
+#include "core/wire.hpp"
 
 namespace graybench {
-
-std::optional<Distribution> parse_distribution(std::string_view name) {
-  if (name == "block") return Distribution::kBlock;
-  if (name == "cyclic") return Distribution::kCyclic;
-  if (name == "size") return Distribution::kSize;
-  if (name == "dynamic") return Distribution::kDynamic;
-  return std::nullopt;
-}
-
-std::string_view to_string(Distribution d) {
-  switch (d) {
-    case Distribution::kBlock:
-      return "block";
-    case Distribution::kCyclic:
-      return "cyclic";
-    case Distribution::kSize:
-      return "size";
-    case Distribution::kDynamic:
-      return "dynamic";
-  }
-  return "?";
-}
-
-std::string_view distribution_names() {
-  return "block, cyclic, size, dynamic";
-}
 
 std::vector<std::vector<std::uint64_t>> plan_static(Distribution policy, std::size_t n_files,
                                                     int ranks,
@@ -93,34 +65,7 @@ std::vector<std::vector<std::uint64_t>> plan_static(Distribution policy, std::si
   return plan;
 }
 
-std::vector<std::uint64_t> work_estimates(const std::vector<InputFile>& files) {
-  std::vector<std::uint64_t> out;
-  out.reserve(files.size());
-  // Our own header reader, not the decoder's: safe on hostile files, never blocks on a FIFO.
-  for (const auto& f : files) {
-    const auto dims = probe_file_dimensions(f.path);
-    out.push_back(dims ? dims->pixels() : f.size);
-  }
-  return out;
-}
-
 namespace {
-
-void put_item(WireWriter& w, std::uint64_t index, const InputFile& f) {
-  w.put(index);
-  w.put_string(f.path);
-  w.put(f.size);
-  w.put_string(f.output_rel);
-}
-
-WorkItem get_item(WireReader& r) {
-  WorkItem item;
-  item.index = r.get<std::uint64_t>();
-  item.file.path = r.get_string();
-  item.file.size = r.get<std::uint64_t>();
-  item.file.output_rel = r.get_string();
-  return item;
-}
 
 /// Where the next chunk starts: one counter shared by all ranks.
 class ChunkCounter {
@@ -316,11 +261,10 @@ class DynamicFeed final : public WorkFeed {
 }  // namespace
 
 std::vector<WorkItem> distribute_static(Distribution policy, const std::vector<InputFile>& files,
-                                        const mpi::Comm& comm) {
+                                        const mpi::Comm& comm,
+                                        const std::vector<std::uint64_t>& estimates) {
   std::vector<std::vector<std::uint8_t>> parts;
   if (comm.rank() == 0) {
-    const auto estimates =
-        policy == Distribution::kSize ? work_estimates(files) : std::vector<std::uint64_t>{};
     for (const auto& indices : plan_static(policy, files.size(), comm.size(), estimates)) {
       WireWriter w;
       w.put<std::uint64_t>(indices.size());
@@ -333,21 +277,15 @@ std::vector<WorkItem> distribute_static(Distribution policy, const std::vector<I
   WireReader r(mine);
   std::vector<WorkItem> items(r.get<std::uint64_t>());
   for (auto& item : items)
-    item = get_item(r);
+    get(r, item);
   return items;
 }
 
-std::optional<CounterKind> parse_counter_kind(std::string_view name) {
-  if (name == "auto") return CounterKind::kAuto;
-  if (name == "rma") return CounterKind::kRma;
-  if (name == "dispatcher") return CounterKind::kDispatcher;
-  return std::nullopt;
-}
-
 std::unique_ptr<WorkFeed> make_feed(Distribution policy, const std::vector<InputFile>& files,
-                                    const mpi::Comm& comm, int chunk, CounterKind kind) {
+                                    const mpi::Comm& comm, int chunk, CounterKind kind,
+                                    const std::vector<std::uint64_t>& estimates) {
   if (policy != Distribution::kDynamic) {
-    return std::make_unique<StaticFeed>(distribute_static(policy, files, comm));
+    return std::make_unique<StaticFeed>(distribute_static(policy, files, comm, estimates));
   }
   if (chunk < 1) throw std::invalid_argument("make_feed: chunk must be >= 1");
   WireWriter w;
@@ -360,8 +298,11 @@ std::unique_ptr<WorkFeed> make_feed(Distribution policy, const std::vector<Input
   comm.bcast(bytes, 0);
   WireReader r(bytes);
   std::vector<InputFile> all(r.get<std::uint64_t>());
-  for (auto& f : all)
-    f = get_item(r).file;
+  for (auto& f : all) {
+    WorkItem item;
+    get(r, item);
+    f = std::move(item.file);
+  }
   return std::make_unique<DynamicFeed>(std::move(all), comm, chunk, kind);
 }
 

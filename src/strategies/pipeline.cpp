@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "common/cancel.hpp"
-#include "common/errors.hpp"
+#include "core/cancel.hpp"
+#include "core/errors.hpp"
 #include "io/codec.hpp"
 #include "io/file.hpp"
 #include "io/limits.hpp"
@@ -61,6 +61,7 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
   ImageRecord rec;
   rec.image = item.index;
   rec.path = item.file.path;
+  rec.attempts = 1;  // the processes parent says when this is a retry
   // Memory from the rank's budget, held until the record's end time is taken: the span the
   // record shows always lies inside the time the memory was held.
   MemoryBudget::Lease lease;
@@ -73,8 +74,8 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
     return d;
   };
   try {
-    if (item.preload_status != 0) {
-      throw ImageError(static_cast<ImageStatus>(item.preload_status), item.preload_error);
+    if (item.preload_status != ImageStatus::kOk) {
+      throw ImageError(item.preload_status, item.preload_error);
     }
     Image loaded;
     if (!item.decoded) {
@@ -114,19 +115,19 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
     }
     if (gray_out) *gray_out = std::move(gray);
   } catch (const ImageError& e) {
-    rec.status = static_cast<std::int32_t>(e.status());
+    rec.status = e.status();
     rec.error = e.what();
     rec.checksum = 0;
   } catch (const StopRequested& e) {
-    rec.status = static_cast<std::int32_t>(ImageStatus::kNotProcessed);
+    rec.status = ImageStatus::kNotProcessed;
     rec.error = e.what();
     rec.checksum = 0;
   } catch (const std::bad_alloc&) {
-    rec.status = static_cast<std::int32_t>(ImageStatus::kInternalError);
+    rec.status = ImageStatus::kInternalError;
     rec.error = "out of memory";
     rec.checksum = 0;
   } catch (const std::exception& e) {
-    rec.status = static_cast<std::int32_t>(ImageStatus::kInternalError);
+    rec.status = ImageStatus::kInternalError;
     rec.error = e.what();
     rec.checksum = 0;
   }
@@ -138,15 +139,15 @@ void preload(WorkItem& item, std::uint64_t max_pixels) {
   try {
     item.decoded = decode_limited(read_file(item.file.path), max_pixels);
   } catch (const ImageError& e) {
-    item.preload_status = static_cast<std::int32_t>(e.status());
+    item.preload_status = e.status();
     item.preload_error = e.what();
   } catch (const std::exception& e) {
-    item.preload_status = static_cast<std::int32_t>(ImageStatus::kInternalError);
+    item.preload_status = ImageStatus::kInternalError;
     item.preload_error = e.what();
   }
 }
 
-ImageRecord unprocessed_record(const WorkItem& item, int status, const std::string& why) {
+ImageRecord unprocessed_record(const WorkItem& item, ImageStatus status, const std::string& why) {
   ImageRecord rec;
   rec.image = item.index;
   rec.path = item.file.path;

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "common/work_item.hpp"
+#include "core/work_item.hpp"
 #include "timing/records.hpp"
 
 namespace graybench {
@@ -33,6 +33,6 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
                           Clock::time_point origin, std::vector<std::uint8_t>* gray_out = nullptr);
 
 /// A record for an item that was never processed (run interrupted, worker lost).
-ImageRecord unprocessed_record(const WorkItem& item, int status, const std::string& why);
+ImageRecord unprocessed_record(const WorkItem& item, ImageStatus status, const std::string& why);
 
 }  // namespace graybench

@@ -18,10 +18,10 @@
 #include <iostream>
 #include <optional>
 
-#include "common/cancel.hpp"
-#include "common/errors.hpp"
-#include "common/posix.hpp"
-#include "common/wire.hpp"
+#include "core/cancel.hpp"
+#include "core/errors.hpp"
+#include "core/posix.hpp"
+#include "core/wire.hpp"
 #include "io/limits.hpp"
 #include "kernel/checksum.hpp"
 #include "strategies/shm.hpp"
@@ -157,7 +157,7 @@ std::string reap(Worker& w) {
 }
 
 ImageRecord lost_record(const WorkItem& item, const Worker& w, const std::string& why) {
-  ImageRecord rec = unprocessed_record(item, static_cast<int>(ImageStatus::kWorkerLost),
+  ImageRecord rec = unprocessed_record(item, ImageStatus::kWorkerLost,
                                        "worker " + std::to_string(w.id) + " " + why);
   rec.worker = w.id;
   return rec;
@@ -182,10 +182,7 @@ double deadline_s(const StrategyContext& ctx, const Pending& p) {
 bool send_task(const StrategyContext& ctx, Worker& w, WorkItem& item, int attempt) {
   WireWriter msg;
   msg.put<std::int32_t>(attempt);
-  msg.put(item.index);
-  msg.put_string(item.file.path);
-  msg.put_string(item.file.output_rel);
-  msg.put(item.file.size);
+  put(msg, item);
   InFlight f;
   const auto t0 = Clock::now();
   // Memory mode ships the decoded image to the worker: the analogue of pickling the argument.
@@ -237,8 +234,8 @@ std::optional<ImageRecord> receive(const StrategyContext& ctx, Worker& w) {
   const auto send_ns = r.get<std::int64_t>();
   // The parent takes delivery of the pixels: verify them against the worker's checksum so a
   // transport fault can never pass as a result.
-  if (rec.status == 0 && fnv1a64(px) != rec.checksum) {
-    rec.status = static_cast<std::int32_t>(ImageStatus::kInternalError);
+  if (rec.status == ImageStatus::kOk && fnv1a64(px) != rec.checksum) {
+    rec.status = ImageStatus::kInternalError;
     rec.error = "pixels corrupted between worker and parent";
     rec.checksum = 0;
   }
@@ -299,7 +296,7 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
     return std::any_of(workers.begin(), workers.end(), [](const Worker& w) { return w.alive; });
   };
   auto finish = [&](ImageRecord rec) {
-    if (ctx.done && rec.status != static_cast<int>(ImageStatus::kNotProcessed)) {
+    if (ctx.done && rec.status != ImageStatus::kNotProcessed) {
       ctx.done->fetch_add(1, std::memory_order_relaxed);
     }
     out.records.push_back(std::move(rec));
@@ -350,7 +347,7 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
     for (auto& w : workers) {
       while (w.alive && !w.busy && !pending.empty() && !stop_requested() && !held_back) {
         Pending& next = pending.front();
-        if (next.item.preload_status != 0) {
+        if (next.item.preload_status != ImageStatus::kOk) {
           // Memory mode already knows this image is bad: its row needs no worker.
           ImageRecord rec = process_image(next.item, ctx.work, ctx.origin);
           rec.worker = w.id;
@@ -414,9 +411,8 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
           for (auto& p : pending) {
             ImageRecord rec =
                 stop_requested()
-                    ? unprocessed_record(p.item, static_cast<int>(ImageStatus::kNotProcessed),
-                                         "run interrupted")
-                    : unprocessed_record(p.item, static_cast<int>(ImageStatus::kWorkerLost),
+                    ? unprocessed_record(p.item, ImageStatus::kNotProcessed, "run interrupted")
+                    : unprocessed_record(p.item, ImageStatus::kWorkerLost,
                                          p.earlier.empty() ? "no live worker left"
                                                            : "no live worker left to retry it (" +
                                                                  p.earlier + ")");
@@ -497,8 +493,8 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
         reap(w);
         std::cerr << "graybench: worker " << w.id << " did not give up " << w.busy->item.file.path
                   << " when asked to stop: killed\n";
-        ImageRecord rec = unprocessed_record(
-            w.busy->item, static_cast<int>(ImageStatus::kNotProcessed), "run interrupted");
+        ImageRecord rec =
+            unprocessed_record(w.busy->item, ImageStatus::kNotProcessed, "run interrupted");
         rec.worker = w.id;
         rec.attempts = w.busy->attempt;
         finish(std::move(rec));

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <span>
 
-#include "common/posix.hpp"
+#include "core/posix.hpp"
 
 namespace graybench {
 

@@ -8,27 +8,12 @@
 #include <string_view>
 #include <vector>
 
-#include "common/work_item.hpp"
+#include "core/options.hpp"
+#include "core/work_item.hpp"
 #include "strategies/pipeline.hpp"
 #include "timing/records.hpp"
 
 namespace graybench {
-
-/// The closed set of intra-node strategies.
-enum class Strategy { kSequential, kThreads, kOpenmp, kPool, kProcesses };
-
-/// OpenMP loop schedule (--omp-schedule kind[,chunk]); chunk 0 means the runtime's default.
-struct OmpSchedule {
-  enum class Kind { kStatic, kDynamic, kGuided } kind = Kind::kDynamic;
-  int chunk = 1;
-};
-std::optional<OmpSchedule> parse_omp_schedule(std::string_view text);
-std::string to_string(const OmpSchedule& s);
-
-/// How worker processes return pixels (and, in memory mode, receive encoded bytes).
-enum class Ipc { kPipe, kShm };
-std::optional<Ipc> parse_ipc(std::string_view text);
-std::string_view to_string(Ipc ipc);
 
 /// Everything a strategy needs for one run on one rank.
 struct StrategyContext {
@@ -58,6 +43,7 @@ struct StrategyOutcome {
 
 using StrategyFn = StrategyOutcome (*)(const StrategyContext&);
 
+/// A strategy's run function and traits; its name and description come from kStrategyNames.
 struct StrategyInfo {
   Strategy id;
   std::string_view name;
@@ -66,10 +52,9 @@ struct StrategyInfo {
   bool parallel;  ///< false: runs once whatever the worker list (sequential)
 };
 
-/// The table that drives CLI choices, dispatch and the parameterised tests.
+/// The table that drives dispatch and the parameterised tests, in kStrategyNames's order.
 const std::vector<StrategyInfo>& strategy_table();
 const StrategyInfo& strategy_info(Strategy s);
-std::optional<Strategy> parse_strategy(std::string_view name);
 
 StrategyOutcome run_sequential(const StrategyContext& ctx);
 StrategyOutcome run_threads(const StrategyContext& ctx);

@@ -8,9 +8,9 @@
 #include <map>
 #include <memory>
 
-#include "common/cancel.hpp"
-#include "common/posix.hpp"
-#include "common/wire.hpp"
+#include "core/cancel.hpp"
+#include "core/posix.hpp"
+#include "core/wire.hpp"
 #include "strategies/gil.hpp"
 #include "strategies/pipeline.hpp"
 #include "strategies/shm.hpp"
@@ -144,11 +144,8 @@ int worker_main(const std::vector<std::string>& args) {
       WireReader r(frame);
       const auto attempt = r.get<std::int32_t>();
       WorkItem item;
-      item.index = r.get<std::uint64_t>();
+      get(r, item);
       fault.apply(item.index, attempt);
-      item.file.path = r.get_string();
-      item.file.output_rel = r.get_string();
-      item.file.size = r.get<std::uint64_t>();
       const auto input = static_cast<Payload>(r.get<std::uint8_t>());
       if (input != Payload::kNone) {
         Image img;

@@ -8,10 +8,42 @@
 #include <ctime>
 #include <fstream>
 #include <set>
+#include <sstream>
+#include <string>
 
 extern char** environ;
 
 namespace graybench {
+
+namespace {
+// Dynamic initialisation runs before main: the fallback start time where /proc says nothing.
+const std::chrono::steady_clock::time_point loaded_at = std::chrono::steady_clock::now();
+}  // namespace
+
+std::chrono::steady_clock::time_point process_start_time() {
+  const auto steady_now = std::chrono::steady_clock::now();
+  timespec boot{};
+  if (::clock_gettime(CLOCK_BOOTTIME, &boot) != 0) return loaded_at;
+  std::ifstream in("/proc/self/stat");
+  std::string stat;
+  std::getline(in, stat);
+  // Field 2 (the command name) is parenthesised and may hold spaces: count from the last ')'.
+  const auto paren = stat.rfind(')');
+  if (paren == std::string::npos) return loaded_at;
+  std::istringstream fields(stat.substr(paren + 1));
+  std::string field;
+  unsigned long long start_ticks = 0;
+  for (int k = 3; k <= 22 && fields >> field; ++k) {
+    if (k == 22) start_ticks = std::stoull(field);
+  }
+  const long hz = ::sysconf(_SC_CLK_TCK);
+  if (start_ticks == 0 || hz <= 0) return loaded_at;
+  const double age = static_cast<double>(boot.tv_sec) + boot.tv_nsec / 1e9 -
+                     static_cast<double>(start_ticks) / static_cast<double>(hz);
+  if (age < 0) return loaded_at;
+  return steady_now - std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                          std::chrono::duration<double>(age));
+}
 
 std::string hostname() {
   char buf[256] = {};

@@ -7,6 +7,12 @@
 
 namespace graybench {
 
+/// When this process started, on the steady clock: the kernel's start time of the process
+/// (/proc/self/stat `starttime`, in clock ticks since boot) set against CLOCK_BOOTTIME now, so
+/// the dynamic loader, static initialisers and MPI start-up are included. Resolution: one clock
+/// tick (10 ms). Falls back to the first call's time where /proc is unavailable.
+std::chrono::steady_clock::time_point process_start_time();
+
 /// This host's name.
 std::string hostname();
 /// ISO 8601 UTC time with milliseconds, e.g. "2026-11-25T15:34:00.123Z".

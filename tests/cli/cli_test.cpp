@@ -160,12 +160,12 @@ TEST(Cli, BadImagesAreRecordedAndExitThree) {
   for (const auto& rec : f.runs[0].images) {
     if (rec.path.find("corrupt") != std::string::npos ||
         rec.path.find("truncated") != std::string::npos) {
-      EXPECT_EQ(rec.status, 2) << rec.path;
+      EXPECT_EQ(rec.status, ImageStatus::kDecodeError) << rec.path;
       EXPECT_NE(rec.error.find("decode failed"), std::string::npos) << rec.error;
       EXPECT_EQ(rec.checksum, 0u);
       ++failed;
     } else {
-      EXPECT_EQ(rec.status, 0);
+      EXPECT_EQ(rec.status, ImageStatus::kOk);
       EXPECT_NE(rec.checksum, 0u);
     }
   }
@@ -233,11 +233,11 @@ TEST(Cli, SigtermSavesTheRunSoFarAsIncompleteAndStops) {
   EXPECT_EQ(last.attrs.integer("n_failed"), 0);
   int rows_skipped = 0;
   for (const auto& img : last.images) {
-    if (img.status == 6) {
+    if (img.status == ImageStatus::kNotProcessed) {
       ++rows_skipped;
       EXPECT_EQ(img.checksum, 0u);
     } else {
-      EXPECT_EQ(img.status, 0);
+      EXPECT_EQ(img.status, ImageStatus::kOk);
       EXPECT_EQ(img.checksum, f.runs[0].images[img.image].checksum);
     }
   }

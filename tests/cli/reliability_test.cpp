@@ -13,7 +13,7 @@
 #include <map>
 #include <thread>
 
-#include "common/utf8.hpp"
+#include "core/utf8.hpp"
 #include "h5/results.hpp"
 #include "io/codec.hpp"
 #include "io/file.hpp"
@@ -26,7 +26,10 @@ namespace fs = std::filesystem;
 using test::ProcResult;
 using test::TempDir;
 
-constexpr int kOk = 0, kDecodeError = 2, kWorkerLost = 5, kNotProcessed = 6;
+constexpr ImageStatus kOk = ImageStatus::kOk, kReadError = ImageStatus::kReadError,
+                      kDecodeError = ImageStatus::kDecodeError,
+                      kWorkerLost = ImageStatus::kWorkerLost,
+                      kNotProcessed = ImageStatus::kNotProcessed;
 
 const std::vector<std::string> kMpiEnv = {"OMPI_ALLOW_RUN_AS_ROOT=1",
                                           "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"};
@@ -266,9 +269,9 @@ TEST(Reliability, FifoOrDirectorySwappedInAfterListingIsAFailedRow) {
     EXPECT_EQ(row(f.runs[0], "b.png").status, kOk);
     const auto& fifo = row(f.runs[1], "b.png");
     const auto& dir = row(f.runs[1], "d.png");
-    EXPECT_EQ(fifo.status, 1);
+    EXPECT_EQ(fifo.status, kReadError);
     EXPECT_NE(fifo.error.find("is a FIFO, not a regular file"), std::string::npos) << fifo.error;
-    EXPECT_EQ(dir.status, 1);
+    EXPECT_EQ(dir.status, kReadError);
     EXPECT_NE(dir.error.find("is a directory, not a regular file"), std::string::npos) << dir.error;
     EXPECT_EQ(row(f.runs[1], "a.png").status, kOk);
     EXPECT_EQ(row(f.runs[1], "c.png").status, kOk);

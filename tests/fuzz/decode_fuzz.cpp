@@ -6,7 +6,7 @@
 #include <span>
 #include <vector>
 
-#include "common/errors.hpp"
+#include "core/errors.hpp"
 #include "io/codec.hpp"
 #include "io/limits.hpp"
 #include "kernel/checksum.hpp"

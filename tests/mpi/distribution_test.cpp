@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "common/wire.hpp"
+#include "core/wire.hpp"
 #include "io/codec.hpp"
 #include "io/file.hpp"
 #include "mpi/comm.hpp"

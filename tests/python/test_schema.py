@@ -1,4 +1,4 @@
-"""The HDF5 results contract (schema graybench/1, docs/schema.md), read by h5py alone.
+"""The HDF5 results contract (schema graybench/2, docs/schema.md), read by h5py alone.
 
 Everything here is checked from outside: the file graybench writes, the PNGs it writes with
 --output-dir, and the generated inputs. No graybench code is imported.
@@ -31,6 +31,8 @@ RUN_ATTRS = {
     "graybench_version": "str", "git_revision": "str", "compiler": "str", "build_type": "str",
     "nodes": "int", "hosts": "str", "mpi_library": "str", "hdf5_version": "str",
     "distribution": "str", "input_fingerprint": "str", "inputs": "str",
+    "checksum_algorithm": "str", "startup_s": "float", "list_s": "float", "save_s": "float",
+    "job_elapsed_s": "float",
 }
 
 IMAGE_FIELDS = {
@@ -112,8 +114,33 @@ def two_ranks(build, inputs, mpirun, mpi_env, tmp_path_factory) -> SimpleNamespa
 
 def test_root_schema(single):
     with h5py.File(single.results, "r") as f:
-        assert f.attrs["schema"] == "graybench/1"
+        assert f.attrs["schema"] == "graybench/2"
+        assert f.attrs["checksum_algorithm"] == f["runs"][list(f["runs"])[0]].attrs[
+            "checksum_algorithm"]
         assert isinstance(f["runs"], h5py.Group)
+
+
+def test_status_is_an_enum_h5py_reads_as_integers(single):
+    names = ["ok", "read_error", "decode_error", "encode_error", "write_error", "worker_lost",
+             "not_processed", "internal_error"]
+    with h5py.File(single.results, "r") as f:
+        ds = f["runs"][list(f["runs"])[0]]["images"]
+        mapping = h5py.check_enum_dtype(ds.dtype["status"])
+        assert mapping is not None, ds.dtype["status"]
+        assert {name: mapping[name] for name in names} == {n: i for i, n in enumerate(names)}
+        assert ds["status"].dtype.kind == "i"
+
+
+def test_every_second_is_accounted_for(single):
+    """job_elapsed_s runs from the process start to the end of the run's save, so it holds the
+    start-up, the listing, every run before it and this run's own save (docs/schema.md)."""
+    with h5py.File(single.results, "r") as f:
+        runs = [dict(f["runs"][name].attrs) for name in sorted(f["runs"])]
+    for a in runs:
+        for key in ("startup_s", "list_s", "save_s"):
+            assert a[key] >= 0, (key, a[key])
+        assert a["job_elapsed_s"] >= a["startup_s"] + a["list_s"] + a["wall_s"] + a["save_s"]
+    assert runs[1]["job_elapsed_s"] >= runs[0]["job_elapsed_s"] + runs[1]["wall_s"]
 
 
 def test_run_names_are_unique_and_sort_in_creation_order(single):

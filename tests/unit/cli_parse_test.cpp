@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "cli/config.hpp"
-#include "common/errors.hpp"
+#include "core/errors.hpp"
 
 namespace graybench {
 namespace {
@@ -88,7 +88,7 @@ TEST(CliParse, RepeatableAndListOptions) {
   EXPECT_EQ(c.lists, std::vector<std::string>{"l.txt"});
   EXPECT_EQ(*c.output_dir, "out");
   EXPECT_EQ(c.results, "x.h5");
-  EXPECT_EQ(c.strategies.size(), strategy_table().size());
+  EXPECT_EQ(c.strategies.size(), names_of<Strategy>().size());
   EXPECT_EQ(c.repeat, 3);
   EXPECT_EQ(c.warmup, 1);
   EXPECT_TRUE(c.quiet);

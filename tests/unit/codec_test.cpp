@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "common/errors.hpp"
+#include "core/errors.hpp"
 #include "io/codec.hpp"
 
 namespace graybench {

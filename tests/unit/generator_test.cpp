@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "common/errors.hpp"
+#include "core/errors.hpp"
 #include "io/codec.hpp"
 #include "io/file.hpp"
 #include "io/generator.hpp"

@@ -1,11 +1,16 @@
 #include <gtest/gtest.h>
 
+#include <hdf5.h>
+
+#include <cstddef>
 #include <fstream>
 #include <thread>
 
-#include "common/errors.hpp"
+#include "core/errors.hpp"
 #include "h5/results.hpp"
+#include "kernel/checksum.hpp"
 #include "support/process.hpp"
+#include "support/records.hpp"
 
 namespace graybench {
 namespace {
@@ -20,54 +25,17 @@ RunResult sample_run(const std::string& strategy, int n) {
   run.attrs.set("workers", std::int64_t{2});
   run.attrs.set("wall_s", 1.25);
   run.attrs.set("status", std::string("complete"));
-  for (int i = 0; i < n; ++i) {
-    ImageRecord r;
-    r.image = static_cast<std::uint64_t>(i);
-    r.path = "/in/img-" + std::to_string(i) + ".png";
-    r.rank = i % 2;
-    r.worker = i % 3;
-    r.width = 10u + i;
-    r.height = 20;
-    r.channels = 3;
-    r.bit_depth = 8;
-    r.bytes_in = 100u + i;
-    r.bytes_out = 50;
-    r.status = i == 1 ? 2 : 0;
-    r.error = i == 1 ? "decode failed: corrupt" : "";
-    r.checksum = 0xFFFFFFFFFFFFFFF0ull + static_cast<std::uint64_t>(i);
-    r.t_start = i;
-    r.t_end = i + 0.5;
-    r.read_s = 0.1;
-    r.decode_s = 0.2;
-    r.convert_s = 0.3;
-    r.encode_s = 0.4;
-    r.write_s = 0.5;
-    r.queue_wait_s = 0.6;
-    r.ipc_s = 0.7;
-    r.ipc_bytes = 8;
-    run.images.push_back(r);
-  }
-  for (int k = 0; k < 2; ++k) {
-    RankRecord rr;
-    rr.rank = k;
-    rr.host = "node" + std::to_string(k);
-    rr.n_images = 3;
-    rr.wall_s = 1.0 + k;
-    rr.compute_s = 0.9;
-    rr.user_s = 0.5;
-    rr.sys_s = 0.1;
-    rr.max_rss_kb = 12345;
-    rr.cpus = "0-3";
-    rr.worker_cpus = "0:0;1:1";
-    run.ranks.push_back(rr);
-  }
+  for (int i = 0; i < n; ++i)
+    run.images.push_back(test::distinct_record<ImageRecord>(i));
+  for (int k = 0; k < 2; ++k)
+    run.ranks.push_back(test::distinct_record<RankRecord>(k));
   return run;
 }
 
 std::vector<InputFile> inputs(int n) {
   std::vector<InputFile> v;
   for (int i = 0; i < n; ++i)
-    v.push_back({"/in/img-" + std::to_string(i) + ".png", 100u + i, ""});
+    v.push_back({"/in/img-" + std::to_string(i) + ".png", 100u + i, "ignored"});
   return v;
 }
 
@@ -86,29 +54,15 @@ TEST(Results, RoundTripEveryField) {
   EXPECT_EQ(run.attrs.str("inputs").rfind("/input_sets/", 0), 0u);
   const RunResult expected = sample_run("sequential", 5);
   ASSERT_EQ(run.images.size(), 5u);
-  for (std::size_t i = 0; i < 5; ++i) {
-    const auto &a = run.images[i], &e = expected.images[i];
-    EXPECT_EQ(a.image, e.image);
-    EXPECT_EQ(a.path, e.path);
-    EXPECT_EQ(a.rank, e.rank);
-    EXPECT_EQ(a.worker, e.worker);
-    EXPECT_EQ(a.width, e.width);
-    EXPECT_EQ(a.bit_depth, e.bit_depth);
-    EXPECT_EQ(a.bytes_in, e.bytes_in);
-    EXPECT_EQ(a.status, e.status);
-    EXPECT_EQ(a.error, e.error);
-    EXPECT_EQ(a.checksum, e.checksum);
-    EXPECT_DOUBLE_EQ(a.t_end, e.t_end);
-    EXPECT_DOUBLE_EQ(a.write_s, e.write_s);
-    EXPECT_DOUBLE_EQ(a.queue_wait_s, e.queue_wait_s);
-    EXPECT_EQ(a.ipc_bytes, e.ipc_bytes);
-  }
+  for (std::size_t i = 0; i < 5; ++i)
+    test::expect_same_fields(run.images[i], expected.images[i]);
   ASSERT_EQ(run.ranks.size(), 2u);
-  EXPECT_EQ(run.ranks[1].host, "node1");
-  EXPECT_EQ(run.ranks[1].max_rss_kb, 12345);
-  EXPECT_EQ(run.ranks[1].worker_cpus, "0:0;1:1");
+  for (std::size_t i = 0; i < 2; ++i)
+    test::expect_same_fields(run.ranks[i], expected.ranks[i]);
   ASSERT_EQ(f.inputs.size(), 5u);
-  EXPECT_EQ(f.inputs[4].size, 104u);
+  for (std::size_t i = 0; i < 5; ++i)
+    test::expect_same_fields(f.inputs[i], inputs(5)[i], /*stored_only=*/true);
+  EXPECT_EQ(f.root.str("checksum_algorithm"), kChecksumAlgorithm);
 }
 
 TEST(Results, AppendingAddsRunsAndKeepsOldOnes) {
@@ -192,6 +146,129 @@ TEST(Results, TargetChecks) {
   const auto ok = (d / "ok.h5").string();
   append_runs(ok, inputs(1), {sample_run("x", 1)});
   EXPECT_NO_THROW(check_results_target(ok));
+}
+
+// A graybench/1 file as that version wrote it: status a plain int32, fewer run attributes. Made
+// with the HDF5 C API so it does not depend on this build's writer; only a few columns, which
+// also shows that columns a file lacks read as defaults.
+void write_v1_file(const std::string& path) {
+  const hid_t file = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  const hid_t str = H5Tcopy(H5T_C_S1);
+  H5Tset_size(str, H5T_VARIABLE);
+  const hid_t scalar = H5Screate(H5S_SCALAR);
+  const char* schema = "graybench/1";
+  const hid_t a = H5Acreate2(file, "schema", str, scalar, H5P_DEFAULT, H5P_DEFAULT);
+  H5Awrite(a, str, &schema);
+  H5Aclose(a);
+  struct Row {
+    std::uint64_t image;
+    const char* path;
+    std::int32_t status;
+    double t_end;
+  };
+  const hid_t type = H5Tcreate(H5T_COMPOUND, sizeof(Row));
+  H5Tinsert(type, "image", offsetof(Row, image), H5T_NATIVE_UINT64);
+  H5Tinsert(type, "path", offsetof(Row, path), str);
+  H5Tinsert(type, "status", offsetof(Row, status), H5T_NATIVE_INT32);
+  H5Tinsert(type, "t_end", offsetof(Row, t_end), H5T_NATIVE_DOUBLE);
+  const Row rows[2] = {{0, "/in/a.png", 0, 0.5}, {1, "/in/b.png", 2, 0.75}};
+  const hsize_t n = 2;
+  const hid_t space = H5Screate_simple(1, &n, nullptr);
+  const hid_t runs = H5Gcreate2(file, "/runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t run = H5Gcreate2(runs, "run-00001", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t ds = H5Dcreate2(run, "images", type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows);
+  const hid_t rtype = H5Tcreate(H5T_COMPOUND, sizeof(std::int32_t));
+  H5Tinsert(rtype, "rank", 0, H5T_NATIVE_INT32);
+  const std::int32_t rank0 = 0;
+  const hsize_t one = 1;
+  const hid_t rspace = H5Screate_simple(1, &one, nullptr);
+  const hid_t rds = H5Dcreate2(run, "ranks", rtype, rspace, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  H5Dwrite(rds, rtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, &rank0);
+  for (hid_t id : {rds, ds})
+    H5Dclose(id);
+  for (hid_t id : {run, runs})
+    H5Gclose(id);
+  for (hid_t id : {rspace, space, scalar})
+    H5Sclose(id);
+  for (hid_t id : {rtype, type, str})
+    H5Tclose(id);
+  H5Fclose(file);
+}
+
+TEST(Results, ReadsSchemaVersion1) {
+  TempDir d;
+  const auto path = (d / "v1.h5").string();
+  write_v1_file(path);
+  const ResultsFile f = read_results(path);
+  EXPECT_EQ(f.root.str("schema"), "graybench/1");
+  ASSERT_EQ(f.runs.size(), 1u);
+  const auto& images = f.runs[0].images;
+  ASSERT_EQ(images.size(), 2u);
+  EXPECT_EQ(images[1].path, "/in/b.png");
+  EXPECT_EQ(images[1].status, ImageStatus::kDecodeError);
+  EXPECT_DOUBLE_EQ(images[1].t_end, 0.75);
+  EXPECT_EQ(images[1].checksum, 0u);  // not in that file: the default
+  // This build appends only to files of its own schema.
+  EXPECT_THROW(check_results_target(path), UsageError);
+}
+
+TEST(Results, StatusIsAnHdf5EnumNamedByTheStatusTable) {
+  TempDir d;
+  const auto path = (d / "r.h5").string();
+  append_runs(path, inputs(2), {sample_run("x", 2)});
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  const hid_t ds = H5Dopen2(file, "/runs/run-00001/images", H5P_DEFAULT);
+  const hid_t type = H5Dget_type(ds);
+  const int idx = H5Tget_member_index(type, "status");
+  ASSERT_GE(idx, 0);
+  const hid_t status = H5Tget_member_type(type, static_cast<unsigned>(idx));
+  EXPECT_EQ(H5Tget_class(status), H5T_ENUM);
+  EXPECT_EQ(H5Tget_nmembers(status), static_cast<int>(names_of<ImageStatus>().size()));
+  for (const auto& entry : names_of<ImageStatus>()) {
+    char name[64] = {};
+    const auto v = static_cast<std::int32_t>(entry.value);
+    ASSERT_GE(H5Tenum_nameof(status, &v, name, sizeof name), 0);
+    EXPECT_EQ(std::string(name), entry.name);
+  }
+  H5Tclose(status);
+  H5Tclose(type);
+  H5Dclose(ds);
+  H5Fclose(file);
+}
+
+std::string read_error(const std::string& path) {
+  try {
+    read_results(path);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Results, MissingDatasetErrorNamesTheInnermostCause) {
+  TempDir d;
+  const auto path = (d / "r.h5").string();
+  append_runs(path, inputs(1), {sample_run("x", 1)});
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  ASSERT_GE(H5Ldelete(file, "/runs/run-00001/images", H5P_DEFAULT), 0);
+  H5Fclose(file);
+  const std::string msg = read_error(path);
+  EXPECT_NE(msg.find(path), std::string::npos) << msg;
+  EXPECT_NE(msg.find("open dataset images"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("doesn't exist"), std::string::npos) << msg;
+}
+
+TEST(Results, NotHdf5ErrorNamesTheCause) {
+  TempDir d;
+  const auto path = (d / "text.h5").string();
+  std::ofstream(path) << "just text, no HDF5 signature\n";
+  const std::string msg = read_error(path);
+  EXPECT_NE(msg.find("open the file"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("signature"), std::string::npos) << msg;
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 
 #include <fstream>
 
-#include "common/errors.hpp"
+#include "core/errors.hpp"
 #include "io/listing.hpp"
 #include "support/process.hpp"
 

@@ -1,66 +1,80 @@
 #include <gtest/gtest.h>
 
+#include <set>
+
+#include "core/work_item.hpp"
+#include "support/records.hpp"
 #include "timing/metadata.hpp"
 #include "timing/records.hpp"
 
 namespace graybench {
 namespace {
 
-TEST(Records, ImageRecordWireRoundTrip) {
-  ImageRecord r;
-  r.image = 42;
-  r.path = "/data/x.png";
-  r.rank = 3;
-  r.worker = 2;
-  r.repeat = 1;
-  r.width = 640;
-  r.height = 480;
-  r.channels = 4;
-  r.bit_depth = 16;
-  r.bytes_in = 1234;
-  r.bytes_out = 99;
-  r.status = 2;
-  r.error = "decode failed: bad";
-  r.checksum = 0xDEADBEEFCAFEF00Dull;
-  r.t_start = 0.5;
-  r.t_end = 0.75;
-  r.read_s = 0.01;
-  r.decode_s = 0.02;
-  r.convert_s = 0.03;
-  r.encode_s = 0.04;
-  r.write_s = 0.05;
-  r.queue_wait_s = 0.06;
-  r.ipc_s = 0.07;
-  r.ipc_bytes = 307200;
+using test::distinct_record;
+using test::expect_same_fields;
+
+template <typename R>
+class RecordWire : public ::testing::Test {};
+using RecordTypes = ::testing::Types<ImageRecord, RankRecord, InputFile>;
+TYPED_TEST_SUITE(RecordWire, RecordTypes);
+
+TYPED_TEST(RecordWire, RoundTripsEveryField) {
+  const auto a = distinct_record<TypeParam>(1), b = distinct_record<TypeParam>(2);
   WireWriter w;
-  put(w, r);
-  put(w, r);
+  put(w, a);
+  put(w, b);
   const auto bytes = w.take();
   WireReader rd(bytes);
-  ImageRecord a, b;
-  get(rd, a);
-  get(rd, b);
+  TypeParam x, y;
+  get(rd, x);
+  get(rd, y);
   EXPECT_TRUE(rd.done());
-  for (const auto* x : {&a, &b}) {
-    EXPECT_EQ(x->image, 42u);
-    EXPECT_EQ(x->path, r.path);
-    EXPECT_EQ(x->error, r.error);
-    EXPECT_EQ(x->checksum, r.checksum);
-    EXPECT_EQ(x->bit_depth, 16u);
-    EXPECT_DOUBLE_EQ(x->queue_wait_s, 0.06);
-    EXPECT_DOUBLE_EQ(x->ipc_s, 0.07);
-    EXPECT_EQ(x->ipc_bytes, 307200u);
-  }
+  expect_same_fields(x, a);
+  expect_same_fields(y, b);
 }
 
-TEST(Records, TruncatedMessageThrows) {
+TYPED_TEST(RecordWire, TruncatedMessageThrows) {
   WireWriter w;
-  put(w, RankRecord{});
+  put(w, distinct_record<TypeParam>(3));
   auto bytes = w.take();
   bytes.pop_back();
   WireReader rd(bytes);
-  RankRecord r;
+  TypeParam r;
   EXPECT_THROW(get(rd, r), std::runtime_error);
+}
+
+TYPED_TEST(RecordWire, FieldNamesAreUniqueAndDescribed) {
+  std::set<std::string_view> names;
+  for (const auto& f : fields_of<TypeParam>()) {
+    EXPECT_TRUE(names.insert(f.name).second) << "duplicate field " << f.name;
+    EXPECT_FALSE(f.meaning.empty()) << f.name;
+  }
+}
+
+TEST(Records, DistinctValuesReallyDiffer) {
+  // The round trips above would miss two swapped columns if two fields held equal values.
+  const auto r = distinct_record<ImageRecord>(1);
+  EXPECT_NE(r.t_start, r.t_end);
+  EXPECT_NE(r.width, r.height);
+  EXPECT_NE(r.path, r.error);
+  EXPECT_NE(r.read_s, r.decode_s);
+}
+
+TEST(Records, WorkItemTravelsWithItsFile) {
+  WorkItem item;
+  item.index = 7;
+  item.file = distinct_record<InputFile>(5);
+  item.decoded = Image{};  // never travels with the item
+  WireWriter w;
+  put(w, item);
+  const auto bytes = w.take();
+  WireReader rd(bytes);
+  WorkItem back;
+  get(rd, back);
+  EXPECT_TRUE(rd.done());
+  EXPECT_EQ(back.index, 7u);
+  expect_same_fields(back.file, item.file);
+  EXPECT_FALSE(back.decoded);
 }
 
 TEST(Records, AttributesReplaceAndConvert) {
@@ -82,6 +96,15 @@ TEST(Metadata, CpuListsAndTimes) {
   EXPECT_GE(n, 1);
   const auto t = std::chrono::system_clock::time_point(std::chrono::milliseconds(1700000000123));
   EXPECT_EQ(iso8601_utc(t), "2023-11-14T22:13:20.123Z");
+}
+
+TEST(Metadata, ProcessStartIsInThePastAndStable) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto a = process_start_time(), b = process_start_time();
+  EXPECT_LE(a, now);
+  // One clock tick of resolution; the process cannot be older than an hour in a test run.
+  EXPECT_LT(std::chrono::abs(a - b), std::chrono::milliseconds(50));
+  EXPECT_LT(now - a, std::chrono::hours(1));
 }
 
 }  // namespace

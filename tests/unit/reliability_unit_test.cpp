@@ -8,9 +8,9 @@
 #include <fstream>
 #include <thread>
 
-#include "common/cancel.hpp"
-#include "common/errors.hpp"
-#include "common/utf8.hpp"
+#include "core/cancel.hpp"
+#include "core/errors.hpp"
+#include "core/utf8.hpp"
 #include "io/codec.hpp"
 #include "io/file.hpp"
 #include "io/jpeg_guard.hpp"

@@ -7,8 +7,8 @@
 #include <set>
 #include <thread>
 
-#include "common/cancel.hpp"
-#include "common/errors.hpp"
+#include "core/cancel.hpp"
+#include "core/errors.hpp"
 #include "io/generator.hpp"
 #include "io/listing.hpp"
 #include "mpi/distribution.hpp"
@@ -81,7 +81,7 @@ Outcome run(Strategy s, int workers, std::vector<WorkItem> items, const std::str
     o.checksums[r.image] = r.checksum;
   std::size_t processed = 0;
   for (const auto& r : o.out.records)
-    processed += r.status != static_cast<int>(ImageStatus::kNotProcessed);
+    processed += r.status != ImageStatus::kNotProcessed;
   EXPECT_EQ(done.load(), processed);
   return o;
 }
@@ -123,7 +123,7 @@ TEST_P(EveryStrategy, SameChecksumsAndOutputsAsSequential) {
   EXPECT_EQ(o.checksums, reference_checksums());
   std::set<int> seen_workers;
   for (const auto& r : o.out.records) {
-    EXPECT_EQ(r.status, 0) << r.error;
+    EXPECT_EQ(r.status, ImageStatus::kOk) << r.error;
     EXPECT_NE(r.checksum, 0u);
     EXPECT_GE(r.worker, 0);
     EXPECT_LT(r.worker, workers);
@@ -166,12 +166,12 @@ void bad_images_case(Strategy strategy, int workers, bool memory) {
   ASSERT_EQ(o.out.records.size(), Dataset::get().list().files.size() + 2);
   for (const auto& r : o.out.records) {
     if (r.path == bad.file.path) {
-      EXPECT_EQ(r.status, static_cast<int>(ImageStatus::kDecodeError));
+      EXPECT_EQ(r.status, ImageStatus::kDecodeError);
     } else if (r.path == missing.file.path) {
-      EXPECT_EQ(r.status, static_cast<int>(ImageStatus::kReadError));
+      EXPECT_EQ(r.status, ImageStatus::kReadError);
       EXPECT_NE(r.error.find("missing.png"), std::string::npos) << r.error;
     } else {
-      EXPECT_EQ(r.status, 0);
+      EXPECT_EQ(r.status, ImageStatus::kOk);
     }
   }
 }
@@ -191,7 +191,7 @@ TEST_P(EveryStrategy, StopRequestLeavesNotProcessedRows) {
   clear_stop();
   ASSERT_EQ(o.out.records.size(), Dataset::get().list().files.size());
   for (const auto& r : o.out.records)
-    EXPECT_EQ(r.status, static_cast<int>(ImageStatus::kNotProcessed));
+    EXPECT_EQ(r.status, ImageStatus::kNotProcessed);
 }
 
 TEST_P(EveryStrategy, EmptyFeedIsFine) {
@@ -243,11 +243,11 @@ TEST(Processes, DeadWorkersAreDetectedAndReplaced) {
   int retried_ok = 0;
   for (const auto& r : o.out.records) {
     images.insert(r.image);
-    if (r.status == 0) {
+    if (r.status == ImageStatus::kOk) {
       retried_ok += r.attempts == 2;
       EXPECT_EQ(r.checksum, reference_checksums().at(r.image));
     } else {
-      EXPECT_EQ(r.status, static_cast<int>(ImageStatus::kWorkerLost));
+      EXPECT_EQ(r.status, ImageStatus::kWorkerLost);
       EXPECT_NE(r.error.find("killed by signal 9"), std::string::npos) << r.error;
     }
   }
@@ -266,7 +266,7 @@ TEST(Processes, RespawnsAreBoundedThenImagesAreLost) {
   // tried at most twice), then no worker is left for the rest.
   int attempts = 0;
   for (const auto& r : o.out.records) {
-    EXPECT_EQ(r.status, static_cast<int>(ImageStatus::kWorkerLost));
+    EXPECT_EQ(r.status, ImageStatus::kWorkerLost);
     EXPECT_LE(r.attempts, 2);
     attempts += r.attempts;
   }
@@ -284,7 +284,7 @@ TEST(Processes, UnstartableWorkersLoseEveryImageButReturn) {
   const auto out = run_processes(ctx);
   ASSERT_EQ(out.records.size(), Dataset::get().list().files.size());
   for (const auto& r : out.records)
-    EXPECT_EQ(r.status, static_cast<int>(ImageStatus::kWorkerLost));
+    EXPECT_EQ(r.status, ImageStatus::kWorkerLost);
 }
 
 TEST(Gil, OneHolderAtATimeAndForcedSwitches) {
@@ -325,18 +325,18 @@ TEST(Gil, OneHolderAtATimeAndForcedSwitches) {
 TEST(StrategyTable, NamesAndParsing) {
   EXPECT_EQ(strategy_table().size(), 5u);
   for (const auto& info : strategy_table()) {
-    EXPECT_EQ(parse_strategy(info.name), info.id);
+    EXPECT_EQ(parse_enum<Strategy>(info.name), info.id);
     EXPECT_EQ(strategy_info(info.id).name, info.name);
   }
-  EXPECT_FALSE(parse_strategy("fork"));
+  EXPECT_FALSE(parse_enum<Strategy>("fork"));
   EXPECT_EQ(to_string(*parse_omp_schedule("guided,4")), "guided,4");
   EXPECT_EQ(to_string(*parse_omp_schedule("dynamic")), "dynamic,1");
   EXPECT_EQ(to_string(*parse_omp_schedule("static")), "static");
   EXPECT_FALSE(parse_omp_schedule("static,0"));
   EXPECT_FALSE(parse_omp_schedule("auto"));
   EXPECT_FALSE(parse_omp_schedule("dynamic,x"));
-  EXPECT_EQ(parse_ipc("shm"), Ipc::kShm);
-  EXPECT_FALSE(parse_ipc("socket"));
+  EXPECT_EQ(parse_enum<Ipc>("shm"), Ipc::kShm);
+  EXPECT_FALSE(parse_enum<Ipc>("socket"));
 }
 
 }  // namespace

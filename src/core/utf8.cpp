@@ -1,4 +1,4 @@
-#include "common/utf8.hpp"
+#include "core/utf8.hpp"
 
 namespace graybench {
 

@@ -1,4 +1,4 @@
-#include "common/cancel.hpp"
+#include "core/cancel.hpp"
 
 #include <csignal>
 

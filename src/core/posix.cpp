@@ -1,4 +1,4 @@
-#include "common/posix.hpp"
+#include "core/posix.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
