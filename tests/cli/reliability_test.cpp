@@ -419,7 +419,7 @@ TEST(Reliability, ImageInFlightWhenAWorkerDiesIsRetriedOnce) {
     for (const auto& img : run.images) {
       if (img.image == 1) {
         EXPECT_EQ(img.status, kWorkerLost);
-        EXPECT_NE(img.error.find("killed by signal 9 (SIGKILL), then worker"), std::string::npos)
+        EXPECT_NE(img.error.find("killed by signal 9 (SIGKILL)), then worker"), std::string::npos)
             << img.error;
         EXPECT_EQ(img.attempts, 2);
       } else {
