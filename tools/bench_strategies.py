@@ -73,7 +73,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import report  # noqa: E402  tools/report.py reads results files for every tool
+from graybench_tools import load  # noqa: E402  the project's one reader of results files
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -108,10 +108,10 @@ class BenchError(Exception):
 
 def load_runs(h5path: str | os.PathLike) -> pd.DataFrame:
     """One row per run of a graybench results file: `run` plus every run attribute (read by
-    tools/report.py, the project's one reader of results files)."""
+    tools/graybench_tools/load.py, the project's one reader of results files)."""
     try:
-        return report.load_runs(str(h5path))
-    except report.ReportError as e:
+        return load.load_runs(str(h5path))
+    except load.ResultsError as e:
         raise BenchError(str(e)) from e
 
 
@@ -491,7 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if (table["n_failed"] > 0).any():
         print("bench_strategies.py: warning: some images failed to convert; see "
-              "tools/report.py on the results", file=sys.stderr)
+              "tools/graybench-report on the results", file=sys.stderr)
     if args.csv:
         table[TABLE_COLUMNS].to_csv(sys.stdout, index=False)
         return EXIT_OK

@@ -1,20 +1,29 @@
 #include "app/job.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 
+#include "app/preflight.hpp"
 #include "app/run.hpp"
 #include "core/cancel.hpp"
 #include "core/posix.hpp"
 #include "core/wire.hpp"
 #include "h5/results.hpp"
+#include "h5/store.hpp"
 #include "io/codec.hpp"
 #include "io/listing.hpp"
 #include "kernel/checksum.hpp"
+#include "kernel/grayscale.hpp"
 #include "strategies/strategy.hpp"
 #include "timing/build_info.hpp"
 #include "timing/metadata.hpp"
@@ -64,16 +73,26 @@ std::vector<RunSpec> plan_sweep(const Config& config) {
         plan.push_back({s, w, k, false});
     }
   }
+  // Progress says "run k of n" over the measured runs.
+  int measured = 0;
+  for (const auto& spec : plan)
+    measured += spec.warmup ? 0 : 1;
+  int index = 0;
+  for (auto& spec : plan) {
+    spec.run = spec.warmup ? 0 : ++index;
+    spec.runs = measured;
+  }
   return plan;
 }
 
 /// Where the ranks run: enough to tell when workers outnumber the CPUs they may use.
 struct Placement {
-  int min_rank_cpus = 1;       ///< smallest CPU affinity set of any rank
-  int max_ranks_per_node = 1;  ///< most ranks sharing one host
-  int node_cpus = 1;           ///< online CPUs of that busiest host
-  std::string busiest_host;
+  int min_rank_cpus = 1;           ///< smallest CPU affinity set of any rank
+  int max_ranks_per_node = 1;      ///< most ranks sharing one host
+  int node_cpus = 1;               ///< online CPUs of that busiest host
+  std::string busiest_host;        ///< the node with the most ranks (scheduler node name)
   std::vector<std::string> hosts;  ///< host of each rank, by rank
+  std::vector<std::string> nodes;  ///< node name of each rank (SLURMD_NODENAME, else host)
 };
 
 /// Collective: every rank reports its host and affinity; rank 0 gets the placement.
@@ -82,19 +101,22 @@ Placement placement(const mpi::Comm& comm) {
   int mine = 0;
   affinity_cpus(&mine);
   w.put_string(hostname());
+  w.put_string(node_name());
   w.put<std::int32_t>(mine);
   w.put<std::int32_t>(online_cpus());
   Placement p;
   const auto parts = comm.gather(w.buffer(), 0);
   if (comm.rank() != 0) return p;
-  std::map<std::string, std::pair<int, int>> per_host;  // host -> (ranks, online cpus)
+  // Ranks per node count by node name: virtual or containerised nodes may share a host name.
+  std::map<std::string, std::pair<int, int>> per_host;  // node -> (ranks, online cpus)
   p.min_rank_cpus = INT32_MAX;
   for (const auto& part : parts) {
     WireReader r(part);
-    const std::string host = r.get_string();
-    p.hosts.push_back(host);
+    p.hosts.push_back(r.get_string());
+    const std::string node = r.get_string();
+    p.nodes.push_back(node);
     p.min_rank_cpus = std::min(p.min_rank_cpus, static_cast<int>(r.get<std::int32_t>()));
-    auto& entry = per_host[host];
+    auto& entry = per_host[node];
     ++entry.first;
     entry.second = r.get<std::int32_t>();
   }
@@ -136,6 +158,14 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   std::string host_list;
   for (const auto& h : unique_hosts)
     host_list += (host_list.empty() ? "" : ",") + h;
+  std::vector<std::string> unique_nodes = where.nodes;
+  std::sort(unique_nodes.begin(), unique_nodes.end());
+  unique_nodes.erase(std::unique(unique_nodes.begin(), unique_nodes.end()), unique_nodes.end());
+  std::string node_list;
+  for (const auto& n : unique_nodes)
+    node_list += (node_list.empty() ? "" : ",") + n;
+  const char* job_id = std::getenv("SLURM_JOB_ID");
+  const char* step_id = std::getenv("SLURM_STEP_ID");
 
   std::uint64_t total_bytes = 0;
   for (const auto& f : files)
@@ -143,8 +173,12 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
 
   Attributes a;
   a.set("ranks", std::int64_t{comm.size()});
-  a.set("nodes", static_cast<std::int64_t>(unique_hosts.size()));
+  a.set("nodes", static_cast<std::int64_t>(unique_nodes.empty() ? 1 : unique_nodes.size()));
+  a.set("node_names", node_list);
+  a.set("ranks_per_node", std::int64_t{where.max_ranks_per_node});
   a.set("hosts", host_list);
+  a.set("slurm_job_id", std::string(job_id ? job_id : ""));
+  a.set("slurm_step_id", std::string(step_id ? step_id : ""));
   a.set("hostname", hosts.empty() ? hostname() : hosts.front());
   a.set("command_line", config.command_line);
   a.set("graybench_version", std::string(version()));
@@ -162,6 +196,7 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   a.set("distribution", std::string(name_of(config.distribution)));
   a.set("workers_source", config.workers_source);
   a.set("mode", std::string(name_of(config.mode)));
+  a.set("cache", std::string(name_of(config.cache)));
   a.set("kernel_repeat", std::int64_t{config.kernel_repeat});
   a.set("max_pixels", static_cast<std::int64_t>(config.max_pixels));
   a.set("gil", std::int64_t{config.gil ? 1 : 0});
@@ -173,9 +208,82 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   for (const auto& [name, value] : environment_with_prefix("SLURM_"))
     a.set("env_" + name, value);
   a.set("output_dir", config.output_dir.value_or(""));
+  // Codecs (PERF-codec): which decoders and encoder ran, their libraries, the PNG level.
+  a.set("decoder", std::string(to_string(config.decoder)));
+  a.set("png_encoder", png_encoder_name());
+  a.set("png_level", std::int64_t{config.png_level});
+  for (const auto& [library, library_version] : codec_versions())
+    a.set("codec_" + library, library_version);
   a.set("input_fingerprint", fingerprint(files));
   a.set("total_bytes_in", static_cast<std::int64_t>(total_bytes));
+  // Kernel context (issue 8): the SIMD target dispatched here and rank 0's
+  // node's copy bandwidth (~50 ms; only rank 0's attributes are stored) as the kernel's bound.
+  a.set("simd_target", simd_target());
+  if (comm.rank() == 0) a.set("membw_gbps", memcpy_bandwidth_gbps());
   return a;
+}
+
+/// One measured run as the end-of-sweep table shows it.
+struct SweepRow {
+  std::string strategy;
+  int workers = 1;
+  bool complete = true;
+  double wall_s = 0;
+  double images_per_s = 0;  ///< processed images / wall
+};
+
+double median_of(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/// The compact table printed after a sweep of several runs: one line per strategy and worker
+/// count, medians over its complete runs (incomplete runs are counted, never in a median).
+std::string sweep_table(const std::vector<SweepRow>& rows, int ranks, const std::string& results) {
+  std::vector<std::pair<std::string, int>> keys;
+  for (const auto& r : rows) {
+    if (std::find(keys.begin(), keys.end(), std::pair{r.strategy, r.workers}) == keys.end())
+      keys.emplace_back(r.strategy, r.workers);
+  }
+  std::string out = "\nsweep: " + std::to_string(rows.size()) + " runs on " +
+                    std::to_string(ranks) + " rank(s); medians over complete runs:\n";
+  char line[200];
+  std::snprintf(line, sizeof line, "  %-10s %7s %6s %10s %19s %10s\n", "strategy", "workers",
+                "runs", "wall_s", "min-max_s", "images/s");
+  out += line;
+  for (const auto& [strategy, workers] : keys) {
+    std::vector<double> walls, rates;
+    int incomplete = 0;
+    for (const auto& r : rows) {
+      if (r.strategy != strategy || r.workers != workers) continue;
+      if (!r.complete) {
+        ++incomplete;
+        continue;
+      }
+      walls.push_back(r.wall_s);
+      rates.push_back(r.images_per_s);
+    }
+    std::string runs = std::to_string(walls.size());
+    if (incomplete) runs += "+" + std::to_string(incomplete) + "i";
+    if (walls.empty()) {
+      std::snprintf(line, sizeof line, "  %-10s %7d %6s %10s %19s %10s\n", strategy.c_str(),
+                    workers, runs.c_str(), "-", "-", "-");
+    } else {
+      char range[40];
+      std::snprintf(range, sizeof range, "%.3f-%.3f", *std::min_element(walls.begin(), walls.end()),
+                    *std::max_element(walls.begin(), walls.end()));
+      std::snprintf(line, sizeof line, "  %-10s %7d %6s %10.3f %19s %10.1f\n", strategy.c_str(),
+                    workers, runs.c_str(), median_of(walls), range, median_of(rates));
+    }
+    out += line;
+  }
+  const bool any_incomplete =
+      std::any_of(rows.begin(), rows.end(), [](const SweepRow& r) { return !r.complete; });
+  if (any_incomplete) out += "  (+Ni: N incomplete runs, not in the medians)\n";
+  out += "  speedup, spread and plots: tools/graybench-report " + results + "\n";
+  return out;
 }
 
 }  // namespace
@@ -192,17 +300,59 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
       comm.rank() == 0 && config.distribution == Distribution::kSize ? work_estimates(files)
                                                                      : std::vector<std::uint64_t>{};
   const double list_s = seconds_between(t_list, Clock::now());
+  preflight(config, comm);
   const Placement where = placement(comm);
   Attributes common = job_attributes(config, comm, files, where);
   common.set("startup_s", startup_s);
   common.set("list_s", list_s);
   bool any_failed = false;
   std::set<std::pair<Strategy, int>> warned;
+  std::vector<SweepRow> made;
+
+  // Where runs go when the results file cannot take them (disk full, permissions changed):
+  // beside it, else in $TMPDIR; the first one that works takes the rest of the job's runs.
+  std::optional<std::string> fallback;
+  auto save_run = [&](const RunResult& run, const std::function<Attributes()>& last_words) {
+    if (!fallback) {
+      try {
+        return append_runs(config.results, files, {run}, {}, last_words);
+      } catch (const std::exception& e) {
+        std::cerr << "graybench: " << e.what() << "\n";
+      }
+    }
+    const std::filesystem::path target = resolve_results_path(config.results);
+    const std::string name = target.stem().string() + ".unsaved-" + hostname() + "-" +
+                             std::to_string(::getpid()) + ".h5";
+    const char* tmpdir = std::getenv("TMPDIR");
+    std::vector<std::string> candidates;
+    if (fallback) candidates.push_back(*fallback);
+    candidates.push_back((target.parent_path() / name).string());
+    candidates.push_back(
+        (std::filesystem::path(tmpdir && *tmpdir ? tmpdir : "/tmp") / name).string());
+    std::string causes;
+    for (const auto& c : candidates) {
+      try {
+        auto names = append_runs(c, files, {run}, {}, last_words);
+        if (fallback != c) {
+          std::cerr << "graybench: the runs of this job are saved in " << c << " instead of "
+                    << config.results << "\n";
+        }
+        fallback = c;
+        return names;
+      } catch (const std::exception& e) {
+        causes += std::string("; ") + e.what();
+      }
+    }
+    throw std::runtime_error("run lost: no fallback file could be written" + causes);
+  };
+  std::vector<std::pair<std::string, std::string>> failures;  // (path, reason), first seen first
+  std::set<std::pair<std::string, std::string>> seen_failures;
 
   // Rank 0 appends a measured run to the results file and prints its summary line.
   auto save = [&](RunResult& run, const RunSpec& spec) {
     for (const auto& [k, v] : common.items())
       run.attrs.set(k, v);
+    run.attrs.set("run_uuid", random_uuid());  // tells runs apart across files and merges
     const int effective = strategy_info(spec.strategy).parallel ? spec.workers : 1;
     run.attrs.set("total_workers", std::int64_t{effective} * comm.size());
     const std::string over = oversubscription(where, effective);
@@ -213,26 +363,42 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
     }
     const auto t_save = Clock::now();
     // The run's own save time and the job's elapsed time are written into the run as the last
-    // thing before the file is closed: only closing, fsync and the rename come after.
-    const auto names = append_runs(config.results, files, {run}, {}, [&] {
+    // thing before the file is closed: only closing, fsync and the commit come after.
+    const auto names = save_run(run, [&] {
       Attributes late;
       late.set("save_s", seconds_between(t_save, Clock::now()));
       late.set("job_elapsed_s", seconds_between(job_start, Clock::now()));
       return late;
     });
+    for (const auto& r : run.images) {
+      if (r.status == ImageStatus::kOk || r.status == ImageStatus::kNotProcessed) continue;
+      const std::string reason = std::string(name_of(r.status)) + ": " + r.error;
+      if (seen_failures.insert({r.path, reason}).second) failures.emplace_back(r.path, reason);
+    }
     const double save_s = seconds_between(t_save, Clock::now());
     const auto failed = run.attrs.integer("n_failed");
     any_failed = any_failed || failed > 0;
+    const double wall = run.attrs.real("wall_s");
+    // Rates count the images the run reached: an interrupted run's unreached rows are no work.
+    const auto processed =
+        static_cast<std::int64_t>(files.size()) - run.attrs.integer("n_not_processed");
+    const bool complete = run.attrs.str("status") == "complete";
+    SweepRow row{run.attrs.str("strategy"), spec.workers, complete, wall,
+                 wall > 0 ? static_cast<double>(processed) / wall : 0.0};
+    made.push_back(row);
     if (!config.quiet) {
-      const double wall = run.attrs.real("wall_s");
-      char line[256];
+      char status[64] = "";
+      if (!complete) {
+        std::snprintf(status, sizeof status, "  incomplete: %lld/%zu images",
+                      static_cast<long long>(processed), files.size());
+      }
+      char line[320];
       std::snprintf(line, sizeof line,
-                    "%s  %-10s workers=%-3d ranks=%-3d repeat=%-2d wall=%9.3f s  %9.1f images/s  "
+                    "%s  %-10s workers=%-3d ranks=%-3d repeat=%-2d wall=%9.3f s  %9.1f images/s%s  "
                     "failed=%lld  gather=%.3f s  save=%.3f s  rss=%.0f MiB\n",
-                    names.front().c_str(), run.attrs.str("strategy").c_str(), spec.workers,
-                    comm.size(), spec.repeat, wall, wall > 0 ? files.size() / wall : 0.0,
-                    static_cast<long long>(failed), run.attrs.real("gather_s"), save_s,
-                    ResourceUsage::now().max_rss_kb / 1024.0);
+                    names.front().c_str(), row.strategy.c_str(), spec.workers, comm.size(),
+                    spec.repeat, wall, row.images_per_s, status, static_cast<long long>(failed),
+                    run.attrs.real("gather_s"), save_s, ResourceUsage::now().max_rss_kb / 1024.0);
       out << line << std::flush;
     }
   };
@@ -254,7 +420,24 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
       break;
     }
   }
-  if (comm.rank() == 0 && !config.quiet && saved > 0) out << "results: " << config.results << "\n";
+  const std::string saved_in = fallback.value_or(config.results);
+  if (comm.rank() == 0 && !config.quiet && saved > 0) {
+    if (made.size() > 1) out << sweep_table(made, comm.size(), saved_in);
+    out << "results: " << saved_in << (fallback ? " (could not write " + config.results + ")" : "")
+        << "\n"
+        << std::flush;
+  }
+  if (comm.rank() == 0 && !failures.empty()) {
+    // The names and reasons, not just a count: the first thing a user sees under mpirun.
+    constexpr std::size_t kShown = 10;
+    for (std::size_t k = 0; k < std::min(kShown, failures.size()); ++k)
+      std::cerr << "graybench: failed: " << failures[k].first << ": " << failures[k].second << "\n";
+    if (failures.size() > kShown) {
+      std::cerr << "graybench: and " << failures.size() - kShown << " more \u2014 see " << saved_in
+                << "\n";
+    }
+    std::cerr << std::flush;
+  }
   if (interrupted) {
     if (comm.rank() == 0) {
       // Say what is true: a warm-up run is never saved, and it may be all there was.
@@ -263,7 +446,7 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
         what = in_warmup ? "during a warm-up run, before any measured run: nothing was saved"
                          : "nothing was saved";
       } else {
-        what = std::to_string(saved) + " measured run(s) saved in " + config.results +
+        what = std::to_string(saved) + " measured run(s) saved in " + saved_in +
                (in_warmup ? " (the warm-up run that was interrupted is not saved)"
                           : ", the last one as incomplete");
       }

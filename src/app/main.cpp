@@ -1,12 +1,32 @@
 // graybench: parse -> run -> one catch -> exit code.
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
 #include "app/job.hpp"
+#include "app/versions.hpp"
 #include "cli/config.hpp"
 #include "core/cancel.hpp"
+#include "core/fault_injection.hpp"
 #include "mpi/comm.hpp"
 #include "strategies/worker_protocol.hpp"
+
+namespace {
+
+/// The fatal path of every rank: one line naming the rank and the cause, then the whole job ends.
+/// Any exception out of a run lands here, on the rank's main thread (worker threads and OpenMP
+/// regions hand theirs over), and nothing collective ran on the way: collective owners skip
+/// their collective release while unwinding. MPI_Abort ends the other ranks wherever they wait.
+/// Returns the exit code only when this is the job's one rank.
+int fatal(const graybench::mpi::Comm& comm, std::string cause) {
+  std::replace(cause.begin(), cause.end(), '\n', ' ');  // one line, whatever the cause says
+  std::cerr << "graybench: fatal error on rank " << comm.rank() << ": " << cause << std::endl;
+  const int code = static_cast<int>(graybench::ExitCode::kFatal);
+  if (comm.size() > 1) comm.abort(code);
+  return code;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace graybench;
@@ -24,9 +44,14 @@ int main(int argc, char** argv) {
   const mpi::Comm comm = mpi::Comm::world();
   // SIGTERM (a Slurm time limit, scancel) or SIGINT ends the current run early; what was done is
   // saved as an incomplete run and the sweep stops.
-  install_stop_handlers();
   try {
+    install_stop_handlers();
+    arm_test_failure_from_environment(comm.rank());
     const ParseResult parsed = parse_command_line(args);
+    if (parsed.action == ParseResult::Action::kVersion) {
+      if (comm.rank() == 0) std::cout << version_text("graybench");
+      return static_cast<int>(ExitCode::kOk);
+    }
     if (parsed.action != ParseResult::Action::kRun) {
       if (comm.rank() == 0) std::cout << parsed.text;
       return static_cast<int>(ExitCode::kOk);
@@ -37,8 +62,8 @@ int main(int argc, char** argv) {
     if (comm.rank() == 0) std::cerr << "graybench: " << e.what() << "\n";
     return static_cast<int>(ExitCode::kUsage);
   } catch (const std::exception& e) {
-    std::cerr << "graybench: fatal error on rank " << comm.rank() << ": " << e.what() << "\n";
-    if (comm.size() > 1) comm.abort(static_cast<int>(ExitCode::kFatal));
-    return static_cast<int>(ExitCode::kFatal);
+    return fatal(comm, e.what());
+  } catch (...) {
+    return fatal(comm, "unknown exception");
   }
 }

@@ -8,6 +8,7 @@
 #include "app/redistribute.hpp"
 #include "core/posix.hpp"
 #include "io/limits.hpp"
+#include "io/page_cache.hpp"
 #include "mpi/distribution.hpp"
 #include "strategies/gil.hpp"
 #include "strategies/strategy.hpp"
@@ -22,6 +23,7 @@ RankRecord rank_row(const mpi::Comm& comm, const RunSpec& spec, StrategyOutcome&
   RankRecord rank;
   rank.rank = comm.rank();
   rank.host = hostname();
+  rank.node = node_name();
   rank.n_images = outcome.records.size();
   rank.setup_s = outcome.setup_s;
   rank.teardown_s = outcome.teardown_s;
@@ -35,6 +37,14 @@ RankRecord rank_row(const mpi::Comm& comm, const RunSpec& spec, StrategyOutcome&
   return rank;
 }
 
+/// Largest images first within a static share where workers pull items from a queue, so the
+/// run does not end with one big image on one core. OpenMP's static schedule cuts the list
+/// into blocks instead: reordering would only unbalance them.
+bool largest_first(const RunSpec& spec, const Config& config) {
+  return spec.workers > 1 && config.distribution != Distribution::kDynamic &&
+         (spec.strategy != Strategy::kOpenmp || config.omp.kind != OmpKind::kStatic);
+}
+
 }  // namespace
 
 RankRun execute_on_rank(const RunSpec& spec, const Config& config, const mpi::Comm& comm,
@@ -44,13 +54,29 @@ RankRun execute_on_rank(const RunSpec& spec, const Config& config, const mpi::Co
   std::unique_ptr<WorkFeed> feed =
       make_feed(config.distribution, files, comm, config.chunk, config.dynamic_counter, estimates);
   const double distribute_s = seconds_between(t_dist, Clock::now());
+  // The inputs this rank may read: its static share; under dynamic distribution only rank 0
+  // holds the list, so it evicts them all (other nodes' caches stay as they are).
+  std::vector<std::string> my_paths;
+  if (const auto* items = feed->known_items()) {
+    for (const auto& item : *items)
+      my_paths.push_back(item.file.path);
+  } else {
+    for (const auto& f : files)
+      my_paths.push_back(f.path);
+  }
+  // Cold cache: drop the inputs before every repetition (memory mode: before preloading them).
+  if (config.cache == Cache::kCold) evict_from_page_cache(my_paths);
+  const CacheResidency residency = page_cache_residency(my_paths);
+  const std::uint64_t cache_pages = comm.sum(residency.pages);
+  const std::uint64_t cache_resident = comm.sum(residency.resident);
   // A static share is known now (progress shows it); a dynamic one only at the end.
   std::uint64_t my_share = 0;
   if (auto* items = feed->known_items()) {
     my_share = items->size();
+    if (largest_first(spec, config)) order_largest_first(*items);
     if (config.mode == Mode::kMemory) {
       for (auto& item : *items)
-        preload(item, config.max_pixels);
+        preload(item, config.decoder, config.max_pixels);
     }
   }
 
@@ -58,6 +84,8 @@ RankRun execute_on_rank(const RunSpec& spec, const Config& config, const mpi::Co
   ctx.workers = spec.workers;
   ctx.work.output_dir = config.output_dir.value_or("");
   ctx.work.kernel_repeat = config.kernel_repeat;
+  ctx.work.decoder = config.decoder;
+  ctx.work.png_level = config.png_level;
   ctx.work.max_pixels = config.max_pixels;
   MemoryBudget budget(default_memory_budget());
   ctx.work.budget = &budget;
@@ -75,7 +103,16 @@ RankRun execute_on_rank(const RunSpec& spec, const Config& config, const mpi::Co
   std::atomic<std::uint64_t> done{0};
   ctx.done = &done;
   ctx.feed = feed.get();
-  const bool show_progress = comm.rank() == 0 && !config.quiet && !spec.warmup;
+  ProgressSpec progress_spec;
+  progress_spec.mode = comm.rank() == 0 && !spec.warmup ? config.progress : ProgressMode::kNone;
+  progress_spec.label = std::string(name_of(spec.strategy)) + " w=" + std::to_string(spec.workers) +
+                        " #" + std::to_string(spec.repeat);
+  progress_spec.run = spec.run;
+  progress_spec.runs = spec.runs;
+  progress_spec.total = files.size();  // rank 0 holds the list; only rank 0 shows progress
+  progress_spec.share = my_share;
+  progress_spec.ranks = comm.size();
+  progress_spec.log_interval_s = config.progress_interval_s;
 
   // LULESH's pattern: barrier, common start, work, barrier; the headline is the max over ranks.
   RankRun out;
@@ -85,10 +122,7 @@ RankRun execute_on_rank(const RunSpec& spec, const Config& config, const mpi::Co
   ctx.origin = Clock::now();
   StrategyOutcome outcome;
   {
-    Progress progress(show_progress,
-                      std::string(name_of(spec.strategy)) + " w=" + std::to_string(spec.workers) +
-                          " #" + std::to_string(spec.repeat),
-                      &done, my_share, ctx.origin);
+    Progress progress(progress_spec, &done, ctx.origin);
     outcome = strategy_info(spec.strategy).run(ctx);
   }
   const auto t_compute = Clock::now();
@@ -102,6 +136,8 @@ RankRun execute_on_rank(const RunSpec& spec, const Config& config, const mpi::Co
   const auto t_end = Clock::now();
   out.finished = std::chrono::system_clock::now();
   out.mechanism = feed->mechanism();
+  out.cache_resident_fraction =
+      cache_pages ? static_cast<double>(cache_resident) / static_cast<double>(cache_pages) : -1.0;
   feed.reset();  // collective for a dynamic feed: frees its MPI window on every rank
   const auto usage1 = ResourceUsage::now();
 
@@ -125,6 +161,8 @@ RankRun execute_on_rank(const RunSpec& spec, const Config& config, const mpi::Co
   out.strategy_attrs.set("memory_budget_bytes", static_cast<std::int64_t>(budget_bytes));
   out.strategy_attrs.set("memory_budget_waits", static_cast<std::int64_t>(budget_waits));
   out.strategy_attrs.set("images_redistributed", static_cast<std::int64_t>(redistributed));
+  out.strategy_attrs.set("item_order",
+                         std::string(largest_first(spec, config) ? "largest_first" : "listed"));
   if (gil) out.gil_switches = static_cast<std::int64_t>(gil->switches());
   return out;
 }
@@ -198,6 +236,7 @@ RunResult assemble_run(const RunSpec& spec, const RankRun& root, GatheredRun gat
   run.attrs.set("total_pixels", static_cast<std::int64_t>(pixels));
   if (root.gil_switches >= 0) run.attrs.set("gil_switches", root.gil_switches);
   run.attrs.set("distribution_mechanism", root.mechanism);
+  run.attrs.set("cache_resident_fraction", root.cache_resident_fraction);
   for (const auto& [k, v] : root.strategy_attrs.items())
     run.attrs.set(k, v);
   return run;

@@ -22,6 +22,8 @@ struct RunSpec {
   int workers;
   int repeat;
   bool warmup;
+  int run = 0;   ///< 1-based index among the sweep's measured runs (0 for a warm-up)
+  int runs = 0;  ///< measured runs in the sweep
 };
 
 /// What one rank measured in one run, before the gather.
@@ -31,6 +33,8 @@ struct RankRun {
   Attributes strategy_attrs;        ///< the strategy's own attributes (settings in effect)
   std::string mechanism;            ///< how items were handed out (WorkFeed::mechanism)
   std::int64_t gil_switches = -1;   ///< emulated GIL hand-overs, -1 without --gil
+  /// Share of the inputs' pages in the page cache at the start (all ranks; -1: none inspected).
+  double cache_resident_fraction = -1;
   std::chrono::system_clock::time_point started, finished;  ///< common start, final barrier
 };
 

@@ -78,8 +78,9 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   ParseResult result;
   Config& c = result.config;
   std::string strategy = "sequential", workers, distribution = "block", mode = "files",
-              omp_schedule = "dynamic,1", ipc = "pipe", dynamic_counter = "auto",
-              max_pixels = std::to_string(c.max_pixels);
+              omp_schedule = "dynamic,1", ipc = "pipe", dynamic_counter = "auto", progress = "auto",
+              cache = "warm", max_pixels = std::to_string(c.max_pixels);
+  std::string decoder = "auto";
 
   po::options_description desc(
       "Usage: graybench --input PATH [--input PATH ...] [options]\n"
@@ -106,6 +107,9 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
       ("mode", po::value<std::string>(&mode)->default_value(mode)->value_name("MODE"),
        with_choices<Mode>("files: read+decode inside the timed work; memory: load files first, "
                           "time the rest").c_str())
+      ("cache", po::value<std::string>(&cache)->default_value(cache)->value_name("warm|cold"),
+       with_choices<Cache>("cold: sync and drop (posix_fadvise DONTNEED) every input of the rank "
+                           "from the page cache before each repetition").c_str())
       ("kernel-repeat", po::value<int>(&c.kernel_repeat)->default_value(c.kernel_repeat)->value_name("K"),
        "run the grayscale kernel K times per image (same result): dials in CPU-bound work")
       ("max-pixels", po::value<std::string>(&max_pixels)->default_value(max_pixels)->value_name("N"),
@@ -130,7 +134,19 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
                                  "atomics, else a dispatcher thread on rank 0").c_str())
       ("chunk", po::value<int>(&c.chunk)->default_value(c.chunk)->value_name("N"),
        "images a rank takes per request with --distribution dynamic")
-      ("quiet,q", po::bool_switch(&c.quiet), "print nothing but errors");
+      ("progress", po::value<std::string>(&progress)->default_value(progress)->value_name("MODE"),
+       with_choices<ProgressMode>("progress on stderr: tty redraws a live line, log prints plain "
+                                  "lines (mpirun, Slurm logs), auto is tty on a terminal and log "
+                                  "otherwise, none is silent").c_str())
+      ("progress-interval", po::value<double>(&c.progress_interval_s)->default_value(c.progress_interval_s)->value_name("S"),
+       "log progress: a line at each 10 % step and at least every S seconds once a run has "
+       "lasted 1 s; 0: a line at every 10 % step and at the end of each run")
+      ("decoder", po::value<std::string>(&decoder)->default_value(decoder)->value_name("auto|stb"),
+       "auto: libjpeg-turbo for JPEG (Pillow's exact pixels), libspng for PNG, stb_image for "
+       "the rest; stb: stb_image for everything (the original decoders, for comparison)")
+      ("png-level", po::value<int>(&c.png_level)->default_value(c.png_level)->value_name("N"),
+       "PNG compression level 1-12 (libdeflate): lower is faster, higher is smaller")
+      ("quiet,q", po::bool_switch(&c.quiet), "print nothing but errors (implies --progress none)");
   // clang-format on
 
   std::vector<std::string> tail(args.begin() + (args.empty() ? 0 : 1), args.end());
@@ -146,8 +162,12 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
 
   if (vm.count("help")) {
     std::ostringstream os;
-    os << desc << "\nExit codes: 0 all images converted; 3 finished but some images failed;\n"
-       << "2 usage error; 1 fatal error.\n";
+    os << desc << "\nExit codes:\n"
+       << "  0  every image of every run converted\n"
+       << "  1  fatal error (results file, MPI, internal); under MPI the whole job is aborted\n"
+       << "  2  usage error: bad option or input selection; nothing was run\n"
+       << "  3  finished, but some images failed (each one is a row in the results file)\n"
+       << "  4  interrupted by SIGTERM/SIGINT: runs so far saved, the last one as incomplete\n";
     result.action = ParseResult::Action::kHelp;
     result.text = os.str();
     return result;
@@ -196,6 +216,7 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
     c.workers.push_back(parse_int(w, "workers", 1));
 
   c.mode = parse_enum_or_throw<Mode>(mode, "--mode");
+  c.cache = parse_enum_or_throw<Cache>(cache, "--cache");
   if (c.kernel_repeat < 1) throw UsageError("--kernel-repeat must be >= 1");
   // Digits only: Boost would wrap "-1" into a huge unsigned number.
   if (max_pixels.empty() || max_pixels.size() > 19 ||
@@ -215,12 +236,21 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   c.omp = *sched;
   c.ipc = parse_enum_or_throw<Ipc>(ipc, "--ipc");
   c.distribution = parse_enum_or_throw<Distribution>(distribution, "--distribution");
+  c.progress = parse_enum_or_throw<ProgressMode>(progress, "--progress");
+  if (c.quiet) c.progress = ProgressMode::kNone;
+  if (!(c.progress_interval_s >= 0)) throw UsageError("--progress-interval must be >= 0");
   if (c.chunk < 1) throw UsageError("--chunk must be >= 1");
   c.dynamic_counter = parse_enum_or_throw<CounterKind>(dynamic_counter, "--dynamic-counter");
   if (c.mode == Config::Mode::kMemory && c.distribution == Distribution::kDynamic) {
     throw UsageError(
         "--mode memory needs a static --distribution (block, cyclic or size): a dynamic rank "
         "does not know its images before the clock starts");
+  }
+
+  c.decoder = parse_enum_or_throw<Decoder>(decoder, "--decoder");
+  if (c.png_level < kPngLevelMin || c.png_level > kPngLevelMax) {
+    throw UsageError("--png-level must be " + std::to_string(kPngLevelMin) + ".." +
+                     std::to_string(kPngLevelMax) + ", got " + std::to_string(c.png_level));
   }
 
   c.command_line = shell_join(args);

@@ -4,6 +4,8 @@
 
 #include <atomic>
 
+#include "core/posix.hpp"
+
 namespace graybench {
 
 namespace {
@@ -38,10 +40,10 @@ int stop_signal() {
 void install_stop_handlers() {
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
+  if (sigemptyset(&sa.sa_mask) != 0) throw_errno("sigemptyset");
   sa.sa_flags = SA_RESTART;
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
+  if (sigaction(SIGTERM, &sa, nullptr) != 0) throw_errno("sigaction(SIGTERM)");
+  if (sigaction(SIGINT, &sa, nullptr) != 0) throw_errno("sigaction(SIGINT)");
 }
 
 }  // namespace graybench

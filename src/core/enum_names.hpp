@@ -1,9 +1,10 @@
 #pragma once
 
 // One name table per enum, and everything derived from it: parsing, printing, the list of
-// choices for --help and error messages, and HDF5 enum types (h5/). An enum joins by declaring,
-// next to itself, a constexpr array of EnumName and an `enum_names(E)` overload returning it
-// (found by argument-dependent lookup), plus `enum_noun(E)` naming what a value is.
+// choices for --help and error messages, and HDF5 enum types (h5/). An enum joins by writing its
+// table next to itself with GRAYBENCH_ENUM_NAMES(E, "noun", {value, "name", "meaning"}, ...),
+// which defines the `enum_names(E)` and `enum_noun(E)` overloads found by argument-dependent
+// lookup.
 
 #include <concepts>
 #include <optional>
@@ -92,3 +93,15 @@ constexpr std::string_view to_string(E value) {
 }
 
 }  // namespace graybench
+
+/// Declares the name table of enum E (in E's namespace): each further argument is an
+/// EnumName<E>, `{E::kValue, "name", "one-line meaning"}` (a fourth member `true` marks an alias
+/// accepted when parsing only). `noun` says what a value is in messages ("strategy").
+#define GRAYBENCH_ENUM_NAMES(E, noun, ...)                                 \
+  inline constexpr ::graybench::EnumName<E> k##E##Names[] = {__VA_ARGS__}; \
+  constexpr std::span<const ::graybench::EnumName<E>> enum_names(E) {      \
+    return k##E##Names;                                                    \
+  }                                                                        \
+  constexpr std::string_view enum_noun(E) {                                \
+    return noun;                                                           \
+  }

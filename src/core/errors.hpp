@@ -45,7 +45,8 @@ enum class ImageStatus : std::int32_t {
   kInternalError = 7,
 };
 
-inline constexpr std::array<EnumName<ImageStatus>, 8> kImageStatusNames{{
+GRAYBENCH_ENUM_NAMES(
+    ImageStatus, "image status",
     {ImageStatus::kOk, "ok", "converted (and written, with --output-dir)"},
     {ImageStatus::kReadError, "read_error", "the file could not be opened or read"},
     {ImageStatus::kDecodeError, "decode_error",
@@ -54,14 +55,7 @@ inline constexpr std::array<EnumName<ImageStatus>, 8> kImageStatusNames{{
     {ImageStatus::kWriteError, "write_error", "the output file could not be written"},
     {ImageStatus::kWorkerLost, "worker_lost", "the worker process handling it died"},
     {ImageStatus::kNotProcessed, "not_processed", "the run was interrupted before this image"},
-    {ImageStatus::kInternalError, "internal_error", "an unexpected exception while processing it"},
-}};
-constexpr std::span<const EnumName<ImageStatus>> enum_names(ImageStatus) {
-  return kImageStatusNames;
-}
-constexpr std::string_view enum_noun(ImageStatus) {
-  return "image status";
-}
+    {ImageStatus::kInternalError, "internal_error", "an unexpected exception while processing it"})
 
 /// A failure of one image: becomes a row with a status and message, never fatal.
 class ImageError : public std::runtime_error {

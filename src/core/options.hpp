@@ -14,89 +14,87 @@ namespace graybench {
 
 /// The closed set of intra-node strategies (their run functions: strategies/strategy.hpp).
 enum class Strategy { kSequential, kThreads, kOpenmp, kPool, kProcesses };
-inline constexpr std::array<EnumName<Strategy>, 5> kStrategyNames{{
+GRAYBENCH_ENUM_NAMES(
+    Strategy, "strategy",
     {Strategy::kSequential, "sequential", "one thread, images in order (the baseline)"},
     {Strategy::kThreads, "threads", "N std::threads pulling from a shared work queue"},
     {Strategy::kOpenmp, "openmp", "an OpenMP parallel loop (--omp-schedule)"},
     {Strategy::kPool, "pool", "a persistent thread pool, one future per image"},
-    {Strategy::kProcesses, "processes", "N spawned worker processes fed over pipes (--ipc)"},
-}};
-constexpr std::span<const EnumName<Strategy>> enum_names(Strategy) {
-  return kStrategyNames;
-}
-constexpr std::string_view enum_noun(Strategy) {
-  return "strategy";
-}
+    {Strategy::kProcesses, "processes", "N spawned worker processes fed over pipes (--ipc)"})
 
 /// How rank 0's image list is spread over the ranks (--distribution).
 enum class Distribution { kBlock, kCyclic, kSize, kDynamic };
-inline constexpr std::array<EnumName<Distribution>, 4> kDistributionNames{{
+GRAYBENCH_ENUM_NAMES(
+    Distribution, "policy",
     {Distribution::kBlock, "block", "contiguous slices, counts balanced to +-1"},
     {Distribution::kCyclic, "cyclic", "round-robin: image i to rank i % ranks"},
     {Distribution::kSize, "size",
      "greedy longest-first on a work estimate (pixels from the header) to the least-loaded rank"},
-    {Distribution::kDynamic, "dynamic", "chunks on demand from a shared counter; rank 0 works too"},
-}};
-constexpr std::span<const EnumName<Distribution>> enum_names(Distribution) {
-  return kDistributionNames;
-}
-constexpr std::string_view enum_noun(Distribution) {
-  return "policy";
-}
+    {Distribution::kDynamic, "dynamic", "chunks on demand from a shared counter; rank 0 works too"})
 
 /// How the dynamic distribution shares its counter (--dynamic-counter).
 enum class CounterKind { kAuto, kRma, kDispatcher };
-inline constexpr std::array<EnumName<CounterKind>, 3> kCounterKindNames{{
-    {CounterKind::kAuto, "auto", "MPI one-sided atomics, else a dispatcher thread on rank 0"},
-    {CounterKind::kRma, "rma", "an MPI one-sided atomic counter"},
-    {CounterKind::kDispatcher, "dispatcher", "a thread on rank 0 answering requests"},
-}};
-constexpr std::span<const EnumName<CounterKind>> enum_names(CounterKind) {
-  return kCounterKindNames;
-}
-constexpr std::string_view enum_noun(CounterKind) {
-  return "counter";
-}
+GRAYBENCH_ENUM_NAMES(CounterKind, "counter",
+                     {CounterKind::kAuto, "auto",
+                      "MPI one-sided atomics, else a dispatcher thread on rank 0"},
+                     {CounterKind::kRma, "rma", "an MPI one-sided atomic counter"},
+                     {CounterKind::kDispatcher, "dispatcher",
+                      "a thread on rank 0 answering requests"})
 
 /// What the timed region covers (--mode).
 enum class Mode { kFiles, kMemory };
-inline constexpr std::array<EnumName<Mode>, 2> kModeNames{{
-    {Mode::kFiles, "files", "read+decode inside the timed work"},
-    {Mode::kMemory, "memory", "load files first, time the rest"},
+GRAYBENCH_ENUM_NAMES(Mode, "mode", {Mode::kFiles, "files", "read+decode inside the timed work"},
+                     {Mode::kMemory, "memory", "load files first, time the rest"})
+
+/// Page-cache state of the inputs at the start of each repetition (--cache).
+enum class Cache { kWarm, kCold };
+inline constexpr std::array<EnumName<Cache>, 2> kCacheNames{{
+    {Cache::kWarm, "warm", "leave the page cache as it is"},
+    {Cache::kCold, "cold",
+     "drop every input of the rank from the page cache before each repetition"},
 }};
-constexpr std::span<const EnumName<Mode>> enum_names(Mode) {
-  return kModeNames;
+constexpr std::span<const EnumName<Cache>> enum_names(Cache) {
+  return kCacheNames;
 }
-constexpr std::string_view enum_noun(Mode) {
-  return "mode";
+constexpr std::string_view enum_noun(Cache) {
+  return "cache state";
 }
 
 /// How worker processes return pixels (and, in memory mode, receive decoded images) (--ipc).
 enum class Ipc { kPipe, kShm };
-inline constexpr std::array<EnumName<Ipc>, 2> kIpcNames{{
-    {Ipc::kPipe, "pipe", "through the task/result pipes"},
-    {Ipc::kShm, "shm", "through shared memory, the pipes carrying only sizes"},
+GRAYBENCH_ENUM_NAMES(Ipc, "ipc mode", {Ipc::kPipe, "pipe", "through the task/result pipes"},
+                     {Ipc::kShm, "shm", "through shared memory, the pipes carrying only sizes"})
+
+/// Which decoders read the input (--decoder). Auto: libjpeg-turbo for JPEG (Pillow's settings,
+/// so the gray is Pillow's bit for bit), libspng for PNG, stb_image for the formats only it
+/// reads (BMP, TGA, GIF, PSD, PNM). Stb: stb_image for everything (the original code path).
+enum class Decoder { kAuto, kStb };
+inline constexpr std::array<EnumName<Decoder>, 2> kDecoderNames{{
+    {Decoder::kAuto, "auto",
+     "libjpeg-turbo for JPEG (Pillow's pixels), libspng for PNG, "
+     "stb_image for the rest"},
+    {Decoder::kStb, "stb", "stb_image for everything (the original decoders, for comparison)"},
 }};
-constexpr std::span<const EnumName<Ipc>> enum_names(Ipc) {
-  return kIpcNames;
+constexpr std::span<const EnumName<Decoder>> enum_names(Decoder) {
+  return kDecoderNames;
 }
-constexpr std::string_view enum_noun(Ipc) {
-  return "ipc mode";
+constexpr std::string_view enum_noun(Decoder) {
+  return "decoder";
 }
+
+/// PNG compression levels (--png-level: libdeflate's 1..12) and the default: on 30 real
+/// wallpapers level 1 writes 1.079x Pillow's bytes (zlib 6) at 2.2x level 6's speed; level 6
+/// writes 1.018x (docs/codecs.md).
+inline constexpr int kPngLevelMin = 1;
+inline constexpr int kPngLevelMax = 12;
+inline constexpr int kPngLevelDefault = 1;
 
 /// The kind of an OpenMP loop schedule.
 enum class OmpKind { kStatic, kDynamic, kGuided };
-inline constexpr std::array<EnumName<OmpKind>, 3> kOmpKindNames{{
-    {OmpKind::kStatic, "static", "equal blocks fixed before the loop"},
-    {OmpKind::kDynamic, "dynamic", "chunks handed out as threads free up"},
-    {OmpKind::kGuided, "guided", "shrinking chunks handed out as threads free up"},
-}};
-constexpr std::span<const EnumName<OmpKind>> enum_names(OmpKind) {
-  return kOmpKindNames;
-}
-constexpr std::string_view enum_noun(OmpKind) {
-  return "schedule";
-}
+GRAYBENCH_ENUM_NAMES(OmpKind, "schedule",
+                     {OmpKind::kStatic, "static", "equal blocks fixed before the loop"},
+                     {OmpKind::kDynamic, "dynamic", "chunks handed out as threads free up"},
+                     {OmpKind::kGuided, "guided", "shrinking chunks handed out as threads free up"})
 
 /// OpenMP loop schedule (--omp-schedule kind[,chunk]); chunk 0 means the runtime's default.
 struct OmpSchedule {

@@ -1,9 +1,17 @@
 #include "core/posix.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#if __has_include(<linux/close_range.h>)
+#include <linux/close_range.h>
+#endif
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <string_view>
 #include <system_error>
 
 namespace graybench {
@@ -36,6 +44,48 @@ Pipe Pipe::create() {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe2");
   return Pipe{Fd(fds[0]), Fd(fds[1])};
+}
+
+std::vector<int> open_fds() {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) throw_errno("opendir /proc/self/fd");
+  const int own = ::dirfd(dir);
+  std::vector<int> fds;
+  errno = 0;
+  while (const dirent* e = ::readdir(dir)) {
+    int fd = -1;
+    const std::string_view name(e->d_name);
+    const auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), fd);
+    if (ec == std::errc() && end == name.data() + name.size() && fd != own) fds.push_back(fd);
+  }
+  const int read_errno = errno;
+  ::closedir(dir);
+  if (read_errno != 0) {
+    errno = read_errno;
+    throw_errno("readdir /proc/self/fd");
+  }
+  std::sort(fds.begin(), fds.end());
+  return fds;
+}
+
+void mark_cloexec_from(int from) {
+#if defined(SYS_close_range) && defined(CLOSE_RANGE_CLOEXEC)
+  if (::syscall(SYS_close_range, static_cast<unsigned>(from), ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+    return;
+    // ENOSYS (kernel < 5.11) or EINVAL (flag unknown, < 5.11): fall through to the listing.
+#endif
+  for (const int fd : open_fds()) {
+    if (fd < from) continue;
+    const int flags = ::fcntl(fd, F_GETFD);
+    if (flags < 0) {
+      if (errno == EBADF) continue;  // closed meanwhile by another thread
+      throw_errno("fcntl(F_GETFD) on descriptor " + std::to_string(fd));
+    }
+    if ((flags & FD_CLOEXEC) == 0 && ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0 &&
+        errno != EBADF) {
+      throw_errno("fcntl(F_SETFD, FD_CLOEXEC) on descriptor " + std::to_string(fd));
+    }
+  }
 }
 
 std::string self_executable() {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace graybench {
 
@@ -49,6 +50,17 @@ struct Pipe {
   Fd write;
   static Pipe create();
 };
+
+/// This process's open descriptors, ascending (from /proc/self/fd; the descriptor used to list
+/// them is left out). Throws std::system_error.
+std::vector<int> open_fds();
+
+/// Marks every open descriptor >= `from` close-on-exec: close_range(CLOSE_RANGE_CLOEXEC) where
+/// the kernel has it (Linux >= 5.11), else one fcntl per entry of /proc/self/fd. For spawning
+/// children without posix_spawn_file_actions_addclosefrom_np (glibc < 2.34): descriptors other
+/// libraries opened without O_CLOEXEC (MPI's sockets) then never reach the child. A descriptor
+/// another thread opens without O_CLOEXEC after this call is not covered.
+void mark_cloexec_from(int from);
 
 /// Absolute path of the running executable (/proc/self/exe).
 std::string self_executable();

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <stdexcept>
+#include <system_error>
 #include <type_traits>
 #include <variant>
 
@@ -21,6 +22,7 @@
 #include "core/posix.hpp"
 #include "core/utf8.hpp"
 #include "h5/handle.hpp"
+#include "h5/store.hpp"
 #include "io/listing.hpp"
 #include "kernel/checksum.hpp"
 #include "timing/build_info.hpp"
@@ -226,7 +228,11 @@ void write_table(hid_t parent, const std::string& name, const std::vector<R>& ro
     check(H5Pset_chunk(dcpl, 1, &chunk), "set the chunk size of " + name);
     check(H5Pset_deflate(dcpl, 4), "set the compression of " + name);
   }
-  Handle ds(H5Dcreate2(parent, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
+  // No chunk cache: chunks reach the file inside H5Dwrite, where a failure (disk full) is
+  // reported, never later in H5Dclose (whose failure leaves a half-closed dataset behind).
+  Handle dapl(H5Pcreate(H5P_DATASET_ACCESS), "create dataset access properties");
+  check(H5Pset_chunk_cache(dapl, 0, 0, 1.0), "disable the chunk cache of " + name);
+  Handle ds(H5Dcreate2(parent, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, dapl),
             "create dataset " + name);
   if (n == 0) return;
   std::vector<std::byte> buf(rows.size() * layout.size());
@@ -384,17 +390,11 @@ bool readable_schema(const std::string& schema) {
          std::end(kReadableSchemas);
 }
 
-void fsync_path(const fs::path& p, int flags) {
-  Fd fd = Fd::open(p, flags | O_CLOEXEC);
-  if (::fsync(fd.get()) != 0) throw_errno("fsync " + p.string());
-  fd.close();
-}
-
 /// Writes the input list as /input_sets/<fingerprint> (once) and returns that path; /inputs is
 /// a hard link to the file's first set.
 std::string write_inputs(hid_t file, const std::vector<InputFile>& inputs) {
   const std::string fp = fingerprint(inputs);
-  const std::string path = "/input_sets/" + fp;
+  std::string path = "/input_sets/" + fp;
   if (!link_exists(file, "/input_sets")) {
     Handle g(H5Gcreate2(file, "/input_sets", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
              "create group /input_sets");
@@ -440,35 +440,58 @@ std::string hdf5_library_version() {
 
 void check_results_target(const std::string& path) {
   h5::ErrorSilencer quiet;
-  const fs::path p(path);
+  const fs::path target = resolve_results_path(path);
+  const std::string shown = target == fs::absolute(path).lexically_normal()
+                                ? path
+                                : path + " (-> " + target.string() + ")";
+  const fs::path dir = target.parent_path();
   std::error_code ec;
-  if (fs::exists(p, ec)) {
-    if (fs::is_directory(p, ec)) throw UsageError("--results is a directory: " + path);
-    if (H5Fis_hdf5(path.c_str()) <= 0) {
-      H5Eclear2(H5E_DEFAULT);
-      throw UsageError("--results " + path + " exists and is not an HDF5 file; not touching it");
-    }
-    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) {
-      H5Eclear2(H5E_DEFAULT);
-      throw UsageError("--results " + path + " cannot be opened as HDF5");
-    }
-    Handle file(f, "open " + path);
-    const std::string schema = schema_of(file);
-    if (schema.rfind("graybench/", 0) != 0) {
-      throw UsageError("--results " + path + " is not a graybench results file (schema '" + schema +
-                       "')");
-    }
-    if (schema != kSchema) {
-      throw UsageError("--results " + path + " has schema " + schema + ", this build writes " +
-                       kSchema + "; use a new file");
-    }
-  }
-  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   if (!fs::is_directory(dir, ec))
     throw UsageError("--results directory does not exist: " + dir.string());
-  if (::access(dir.c_str(), W_OK) != 0) {
-    throw UsageError("--results directory is not writable: " + dir.string());
+  // The lock, the journal and a first save create files beside the results.
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    throw UsageError("--results directory " + dir.string() +
+                     " is not writable: " + std::generic_category().message(errno));
+  }
+  ResultsLock::probe(target);
+  if (fs::exists(target, ec) || fs::exists(fs::path(target.string() + ".journal"), ec)) {
+    // A save that was killed half-way is rolled back first (waiting for a save in progress).
+    ResultsLock lock(target);
+    recover_interrupted_save(target);
+  }
+  if (!fs::exists(target, ec)) return;
+  if (fs::is_directory(target, ec)) throw UsageError("--results is a directory: " + shown);
+  if (!fs::is_regular_file(target, ec)) {
+    throw UsageError("--results is not a regular file: " + shown);
+  }
+  // Saves append in place: the file itself must be writable by this user, whatever the
+  // directory allows (never replace another user's file).
+  {
+    const int fd = ::open(target.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+      throw UsageError("--results " + shown + " is not writable by this user (" +
+                       std::generic_category().message(errno) + "); nothing was run");
+    }
+    ::close(fd);
+  }
+  if (H5Fis_hdf5(target.c_str()) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    throw UsageError("--results " + shown + " exists and is not an HDF5 file; not touching it");
+  }
+  const hid_t f = H5Fopen(target.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    throw UsageError("--results " + shown + " cannot be opened as HDF5");
+  }
+  Handle file(f, "open " + target.string());
+  const std::string schema = schema_of(file);
+  if (schema.rfind("graybench/", 0) != 0) {
+    throw UsageError("--results " + shown + " is not a graybench results file (schema '" + schema +
+                     "')");
+  }
+  if (schema != kSchema) {
+    throw UsageError("--results " + shown + " has schema " + schema + ", this build writes " +
+                     kSchema + "; use a new file");
   }
 }
 
@@ -477,30 +500,17 @@ std::vector<std::string> append_runs(const std::string& path, const std::vector<
                                      const std::function<void()>& before_commit,
                                      const std::function<Attributes()>& last_words) {
   h5::ErrorSilencer quiet;
-  std::error_code ec;
-  // Through a symlink, update the file it names (rename would replace the link itself).
-  fs::path target = fs::weakly_canonical(path, ec);
-  if (ec) target = path;
-  // Unique across the nodes of a shared file system, where pids repeat.
-  const fs::path tmp = target.string() + ".tmp." + hostname() + "." + std::to_string(::getpid());
   std::vector<std::string> names;
   try {
-    // Concurrent writers (several jobs appending to one file) take turns: without the lock the
-    // second rename would drop the first writer's runs. The lock file stays beside the results.
-    Fd lock = Fd::open(target.string() + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    while (::flock(lock.get(), LOCK_EX) != 0) {
-      if (errno != EINTR) throw_errno("flock " + target.string() + ".lock");
-    }
-    fs::remove(tmp, ec);
-    const bool existed = fs::exists(target, ec);
-    if (existed) fs::copy_file(target, tmp, fs::copy_options::overwrite_existing);
-    {
-      Handle fapl(H5Pcreate(H5P_FILE_ACCESS), "create file access properties");
-      Handle file = existed ? Handle(H5Fopen(tmp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT),
-                                     "open " + tmp.string() + " for writing")
-                            : Handle(H5Fcreate(tmp.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl),
-                                     "create " + tmp.string());
-      if (existed) {
+    // Through a symlink, update the file it names (created there if missing).
+    const fs::path target = resolve_results_path(path);
+    // Concurrent writers (several jobs appending to one file) take turns.
+    ResultsLock lock(target);
+    recover_interrupted_save(target);
+    JournaledFile store(target);
+    try {
+      const hid_t file = store.id();
+      if (!store.created()) {
         const std::string schema = schema_of(file);
         if (schema != kSchema) {
           throw std::runtime_error("results file " + path + " has schema '" + schema +
@@ -514,35 +524,32 @@ std::vector<std::string> append_runs(const std::string& path, const std::vector<
         Handle g(H5Gcreate2(file, "/runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                  "create group /runs");
       }
-      const std::string inputs_path = write_inputs(file, inputs);
-      Handle runs_group(H5Gopen2(file, "/runs", H5P_DEFAULT), "open group /runs");
-      int next = next_run_number(runs_group);
-      for (const auto& run : runs) {
-        char name[32];
-        std::snprintf(name, sizeof name, "run-%05d", next++);
-        write_run(runs_group, name, run, inputs_path);
-        names.push_back(name);
-      }
-      if (last_words) {
-        const Attributes late = last_words();
-        for (const auto& name : names) {
-          Handle g(H5Gopen2(runs_group, name.c_str(), H5P_DEFAULT), "open run group " + name);
-          for (const auto& [k, v] : late.items())
-            rewrite_attr(g, k, v);
+      {
+        const std::string inputs_path = write_inputs(file, inputs);
+        Handle runs_group(H5Gopen2(file, "/runs", H5P_DEFAULT), "open group /runs");
+        int next = next_run_number(runs_group);
+        for (const auto& run : runs) {
+          char name[32];
+          std::snprintf(name, sizeof name, "run-%05d", next++);
+          write_run(runs_group, name, run, inputs_path);
+          names.push_back(name);
+        }
+        if (last_words) {
+          const Attributes late = last_words();
+          for (const auto& name : names) {
+            Handle g(H5Gopen2(runs_group, name.c_str(), H5P_DEFAULT), "open run group " + name);
+            for (const auto& [k, v] : late.items())
+              rewrite_attr(g, k, v);
+          }
         }
       }
-      runs_group.reset();
-      check(H5Fflush(file, H5F_SCOPE_GLOBAL), "flush " + tmp.string());
-      // Close explicitly so a close failure (lost data) is an error, not a silent dec_ref.
-      check(H5Fclose(file.release()), "close " + tmp.string());
+      store.commit(before_commit);
+    } catch (const std::exception&) {
+      // The errno of the failed write ("No space left on device") is the cause to report.
+      if (!store.io_error().empty()) throw std::runtime_error(store.io_error());
+      throw;
     }
-    fsync_path(tmp, O_RDONLY);
-    if (before_commit) before_commit();
-    if (::rename(tmp.c_str(), target.c_str()) != 0) throw_errno("rename " + tmp.string());
-    const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    fsync_path(dir, O_RDONLY | O_DIRECTORY);
   } catch (const std::exception& e) {
-    fs::remove(tmp, ec);
     throw std::runtime_error("cannot save results to " + path + ": " + e.what());
   }
   return names;
@@ -552,6 +559,12 @@ ResultsFile read_results(const std::string& path) {
   h5::ErrorSilencer quiet;
   try {
     ResultsFile out;
+    const fs::path target = resolve_results_path(path);
+    if (fs::exists(fs::path(target.string() + ".journal")) && ::access(target.c_str(), W_OK) == 0) {
+      // A save was killed half-way: put the file back as it was before reading it.
+      ResultsLock lock(target);
+      recover_interrupted_save(target);
+    }
     Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), "open the file");
     out.root = read_attrs(file);
     const std::string schema = out.root.str("schema");

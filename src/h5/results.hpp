@@ -10,17 +10,20 @@
 
 namespace graybench {
 
-/// Checks, before any work, that `path` can take new runs: it is absent (and its directory
-/// writable) or an HDF5 file of our schema family. Throws UsageError otherwise.
+/// Checks, before any work, that `path` can take new runs: its directory is writable, the
+/// writers' lock can be taken, and the file (symlinks followed) is absent or an HDF5 file of
+/// this schema that this user may write. A save killed half-way is rolled back first.
+/// Throws UsageError otherwise.
 void check_results_target(const std::string& path);
 
-/// Appends `runs` (with their input list) to the results file at `path`, creating it if
-/// needed. Crash-safe: the update goes to a temporary copy that is renamed over `path` only
-/// when complete, so runs already in the file survive any interruption. `before_commit`, if
-/// set, is called just before the rename (tests use it to simulate a failure). `last_words`,
-/// if set, is called once the runs are written, just before the file is closed; the attributes
-/// it returns are set on every new run (the run's own save time, measured as late as possible).
-/// Returns the names of the new run groups. Throws std::runtime_error with context.
+/// Appends `runs` (with their input list) to the results file at `path` (through symlinks),
+/// creating it if needed. In place, with a rollback journal (h5/store.hpp): the cost is the size
+/// of the runs, not of the file; owner and mode stay; runs already in the file survive any
+/// interruption or failure byte for byte. `before_commit`, if set, is called just before the
+/// commit point (tests use it to simulate a failure). `last_words`, if set, is called once the
+/// runs are written, just before the file is closed; the attributes it returns are set on every
+/// new run (the run's own save time, measured as late as possible).
+/// Returns the names of the new run groups. Throws std::runtime_error with the cause (errno text).
 std::vector<std::string> append_runs(const std::string& path, const std::vector<InputFile>& inputs,
                                      const std::vector<RunResult>& runs,
                                      const std::function<void()>& before_commit = {},

@@ -8,6 +8,7 @@
 
 #include "core/errors.hpp"
 #include "core/utf8.hpp"
+#include "io/codec_internal.hpp"
 #include "io/jpeg_guard.hpp"
 #include "io/limits.hpp"
 
@@ -100,8 +101,9 @@ std::string stb_reason() {
 
 }  // namespace
 
-Image decode_image(std::span<const std::uint8_t> encoded) {
-  if (encoded.empty()) throw ImageError(ImageStatus::kDecodeError, "decode failed: empty file");
+namespace detail {
+
+void decode_stb(std::span<const std::uint8_t> encoded, Image& out) {
   if (encoded.size() > static_cast<std::size_t>(INT32_MAX)) {
     throw ImageError(ImageStatus::kDecodeError, "decode failed: file larger than 2 GiB");
   }
@@ -111,14 +113,34 @@ Image decode_image(std::span<const std::uint8_t> encoded) {
     throw ImageError(ImageStatus::kDecodeError, "decode failed: corrupt JPEG: " + *problem);
   }
   const int len = static_cast<int>(encoded.size());
-  Image img;
-  img.bit_depth = stbi_is_16_bit_from_memory(encoded.data(), len) ? 16 : 8;
+  int width = 0, height = 0, channels = 0;
+  const int bit_depth = stbi_is_16_bit_from_memory(encoded.data(), len) ? 16 : 8;
   // desired_channels = 0: keep the file's own layout; our kernel does the conversion.
   stbi__g_failure_reason = nullptr;  // a reason left from an earlier file is not this one's
   std::unique_ptr<stbi_uc, StbFree> data(
-      stbi_load_from_memory(encoded.data(), len, &img.width, &img.height, &img.channels, 0));
+      stbi_load_from_memory(encoded.data(), len, &width, &height, &channels, 0));
   if (!data) throw ImageError(ImageStatus::kDecodeError, "decode failed: " + stb_reason());
-  img.pixels.assign(data.get(), data.get() + img.pixel_count() * img.channels);
+  out.width = width;
+  out.height = height;
+  out.channels = channels;
+  out.bit_depth = bit_depth;
+  out.pixels.assign(data.get(), data.get() + out.pixel_count() * channels);
+}
+
+}  // namespace detail
+
+void decode_image(std::span<const std::uint8_t> encoded, Image& out, Decoder decoder) {
+  if (encoded.empty()) throw ImageError(ImageStatus::kDecodeError, "decode failed: empty file");
+  if (decoder == Decoder::kAuto) {
+    if (detail::is_jpeg(encoded)) return detail::decode_jpeg(encoded, out);
+    if (detail::is_png(encoded) && detail::decode_png(encoded, out)) return;
+  }
+  detail::decode_stb(encoded, out);
+}
+
+Image decode_image(std::span<const std::uint8_t> encoded, Decoder decoder) {
+  Image img;
+  decode_image(encoded, img, decoder);
   return img;
 }
 
@@ -129,8 +151,8 @@ std::optional<std::uint64_t> probe_pixels(const std::string& path) {
   return dims->pixels();
 }
 
-std::vector<std::uint8_t> encode_png(std::span<const std::uint8_t> pixels, int width, int height,
-                                     int channels) {
+std::vector<std::uint8_t> encode_png_stb(std::span<const std::uint8_t> pixels, int width,
+                                         int height, int channels) {
   check_dims(width, height, channels, pixels.size(), 1);
   std::vector<std::uint8_t> out;
   out.reserve(pixels.size() / 2 + 1024);
@@ -191,6 +213,15 @@ std::vector<std::uint64_t> work_estimates(const std::vector<InputFile>& files) {
   for (const auto& f : files)
     out.push_back(probe_pixels(f.path).value_or(f.size));
   return out;
+}
+
+std::vector<std::pair<std::string, std::string>> codec_versions() {
+  return {
+      {"libjpeg_turbo", detail::jpeg_library_version()},
+      {"libspng", detail::spng_library_version()},
+      {"libdeflate", detail::deflate_library_version()},
+      {"stb_image", "2.27"},  // the header's own line; Debian's libstb-dev git20220908
+  };
 }
 
 }  // namespace graybench

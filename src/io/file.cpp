@@ -17,6 +17,12 @@ namespace graybench {
 namespace fs = std::filesystem;
 
 std::vector<std::uint8_t> read_file(const fs::path& path) {
+  std::vector<std::uint8_t> data;
+  read_file(path, data);
+  return data;
+}
+
+void read_file(const fs::path& path, std::vector<std::uint8_t>& data) {
   try {
     // Non-blocking, then checked on the open descriptor: a FIFO or device swapped in after
     // listing is refused instead of blocking a worker forever (and nothing can swap it again
@@ -33,10 +39,9 @@ std::vector<std::uint8_t> read_file(const fs::path& path) {
                                                 : "of an unknown kind";
       throw std::runtime_error(path.string() + ": is " + kind + ", not a regular file");
     }
-    std::vector<std::uint8_t> data(static_cast<std::size_t>(st.st_size));
+    data.resize(static_cast<std::size_t>(st.st_size));
     const std::size_t got = read_fully(fd.get(), data.data(), data.size());
     data.resize(got);
-    return data;
   } catch (const std::exception& e) {
     throw ImageError(ImageStatus::kReadError, std::string("read failed: ") + e.what());
   }

@@ -141,7 +141,8 @@ std::vector<GenSize> parse_gen_sizes(const std::string& csv) {
   return out;
 }
 
-std::vector<fs::path> generate_dataset(const fs::path& dir, const GenOptions& o) {
+std::vector<fs::path> generate_dataset(const fs::path& dir, const GenOptions& o,
+                                       const std::function<void(int)>& on_written) {
   if (o.count < 0) throw UsageError("--count must be >= 0");
   if (o.subdirs < 1) throw UsageError("--subdirs must be >= 1");
   if (o.sizes.empty() || o.formats.empty() || o.modes.empty()) {
@@ -186,6 +187,7 @@ std::vector<fs::path> generate_dataset(const fs::path& dir, const GenOptions& o)
     const fs::path path = dir / name;
     write_file_atomically(path, encoded);
     written.push_back(path);
+    if (on_written) on_written(static_cast<int>(written.size()));
   }
   return written;
 }

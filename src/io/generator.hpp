@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -12,34 +13,18 @@ namespace graybench {
 
 /// Pixel layout of a generated image.
 enum class GenMode { kRgb, kRgba, kGray, kGrayAlpha, kRgb16, kGray16 };
-inline constexpr std::array<EnumName<GenMode>, 6> kGenModeNames{{
-    {GenMode::kRgb, "rgb", "8-bit RGB"},
-    {GenMode::kRgba, "rgba", "8-bit RGB with alpha"},
-    {GenMode::kGray, "gray", "8-bit gray"},
-    {GenMode::kGrayAlpha, "graya", "8-bit gray with alpha"},
-    {GenMode::kRgb16, "rgb16", "16-bit RGB (PNG only)"},
-    {GenMode::kGray16, "gray16", "16-bit gray (PNG only)"},
-}};
-constexpr std::span<const EnumName<GenMode>> enum_names(GenMode) {
-  return kGenModeNames;
-}
-constexpr std::string_view enum_noun(GenMode) {
-  return "mode";
-}
+GRAYBENCH_ENUM_NAMES(GenMode, "mode", {GenMode::kRgb, "rgb", "8-bit RGB"},
+                     {GenMode::kRgba, "rgba", "8-bit RGB with alpha"},
+                     {GenMode::kGray, "gray", "8-bit gray"},
+                     {GenMode::kGrayAlpha, "graya", "8-bit gray with alpha"},
+                     {GenMode::kRgb16, "rgb16", "16-bit RGB (PNG only)"},
+                     {GenMode::kGray16, "gray16", "16-bit gray (PNG only)"})
 
 /// File format of a generated image.
 enum class GenFormat { kPng, kJpeg };
-inline constexpr std::array<EnumName<GenFormat>, 3> kGenFormatNames{{
-    {GenFormat::kPng, "png", "PNG"},
-    {GenFormat::kJpeg, "jpg", "baseline JPEG"},
-    {GenFormat::kJpeg, "jpeg", "baseline JPEG", true},
-}};
-constexpr std::span<const EnumName<GenFormat>> enum_names(GenFormat) {
-  return kGenFormatNames;
-}
-constexpr std::string_view enum_noun(GenFormat) {
-  return "format";
-}
+GRAYBENCH_ENUM_NAMES(GenFormat, "format", {GenFormat::kPng, "png", "PNG"},
+                     {GenFormat::kJpeg, "jpg", "baseline JPEG"},
+                     {GenFormat::kJpeg, "jpeg", "baseline JPEG", true})
 
 struct GenSize {
   int width = 0;
@@ -66,7 +51,9 @@ std::vector<GenSize> parse_gen_sizes(const std::string& csv);
 /// The same options always give byte-identical files. Image i goes to
 /// set-(i % subdirs)/img-(i / subdirs).(png|jpg); mode cycles fastest, then format (JPEG drops
 /// alpha and 16-bit precision, since baseline JPEG has neither).
-std::vector<std::filesystem::path> generate_dataset(const std::filesystem::path& dir,
-                                                    const GenOptions& options);
+/// `on_written(n)` is called after the n-th image is on disk (for progress).
+std::vector<std::filesystem::path> generate_dataset(
+    const std::filesystem::path& dir, const GenOptions& options,
+    const std::function<void(int)>& on_written = {});
 
 }  // namespace graybench

@@ -2,6 +2,7 @@
 
 #include <climits>
 #include <cstdlib>
+#include <exception>
 #include <stdexcept>
 #include <utility>
 
@@ -90,6 +91,9 @@ Comm::Comm(Comm&& o) noexcept
     : comm_(std::exchange(o.comm_, MPI_COMM_NULL)), rank_(o.rank_), size_(o.size_) {}
 
 Comm::~Comm() {
+  // MPI_Comm_free is collective: while an exception unwinds on this rank alone, the others may
+  // never call it, so the handle is left to MPI_Abort, which the fatal path ends in.
+  if (std::uncaught_exceptions() > unwinding_) return;
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (comm_ != MPI_COMM_NULL && !finalized) MPI_Comm_free(&comm_);

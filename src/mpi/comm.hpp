@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <span>
 #include <string>
 #include <vector>
@@ -35,7 +36,9 @@ std::chrono::steady_clock::time_point ready_time();
 std::string library_version();
 
 /// A duplicate of MPI_COMM_WORLD (owned and freed) with MPI_ERRORS_RETURN, so MPI failures
-/// become exceptions that name the rank.
+/// become exceptions that name the rank. Destroyed by an exception unwinding, it is not freed
+/// (MPI_Comm_free is collective and the other ranks may never call it): every exception out of
+/// a run is fatal and ends the job with MPI_Abort.
 class Comm {
  public:
   static Comm world();
@@ -71,6 +74,7 @@ class Comm {
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0;
   int size_ = 1;
+  int unwinding_ = std::uncaught_exceptions();  ///< exceptions in flight when made
 };
 
 }  // namespace graybench::mpi

@@ -100,6 +100,10 @@ class RmaCounter final : public ChunkCounter {
     return std::unique_ptr<RmaCounter>(new RmaCounter(comm, base, win));
   }
   ~RmaCounter() override {
+    // MPI_Win_free is collective: while an exception unwinds on this rank alone the other ranks
+    // never reach it, and calling it would hang the job instead of letting the exception reach
+    // main, which ends the job with MPI_Abort. The window is left to that.
+    if (std::uncaught_exceptions() > unwinding_) return;
     MPI_Win_unlock_all(win_);
     MPI_Win_free(&win_);
   }
@@ -119,6 +123,7 @@ class RmaCounter final : public ChunkCounter {
     mpi::check(MPI_Win_lock_all(MPI_MODE_NOCHECK, win_), "MPI_Win_lock_all");
   }
   MPI_Win win_ = MPI_WIN_NULL;
+  int unwinding_ = std::uncaught_exceptions();  ///< exceptions in flight when made
 };
 
 /// Without one-sided atomics: the counter is a std::atomic on rank 0, whose main thread draws
@@ -132,6 +137,9 @@ class DispatcherCounter final : public ChunkCounter {
   DispatcherCounter(const mpi::Comm& comm, std::uint64_t n_items)
       : comm_(comm.dup()), n_(n_items) {}
   ~DispatcherCounter() override {
+    // Destroyed by an exception on rank 0, the dispatcher would wait forever for requests from
+    // ranks that are about to be aborted: tell it to stop polling, then join it.
+    if (std::uncaught_exceptions() > unwinding_) abandon_.store(true, std::memory_order_relaxed);
     if (thread_.joinable()) thread_.join();
   }
 
@@ -191,6 +199,8 @@ class DispatcherCounter final : public ChunkCounter {
       for (int done = 0;;) {
         mpi::check(MPI_Test(&req, &done, &status), "MPI_Test");
         if (done) break;
+        // The pending receive is left to MPI_Abort, which follows.
+        if (abandon_.load(std::memory_order_relaxed)) return;
         std::this_thread::sleep_for(std::chrono::microseconds(20));
       }
       if (k == kLeave) {
@@ -210,6 +220,8 @@ class DispatcherCounter final : public ChunkCounter {
   bool started_ = false;
   std::thread thread_;
   std::exception_ptr error_;
+  std::atomic<bool> abandon_{false};            ///< set when destroyed by an exception
+  int unwinding_ = std::uncaught_exceptions();  ///< exceptions in flight when made
 };
 
 class DynamicFeed final : public WorkFeed {
@@ -226,6 +238,7 @@ class DynamicFeed final : public WorkFeed {
   }
 
   std::vector<WorkItem> next_batch() override {
+    test_failure_point(TestFailureSite::kFeed);
     std::vector<WorkItem> batch;
     if (exhausted_) return batch;
     const std::uint64_t start = counter_->fetch_add(chunk_);

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/fault_injection.hpp"
 #include "core/options.hpp"
 #include "core/work_item.hpp"
 #include "mpi/comm.hpp"
@@ -39,7 +40,10 @@ std::unique_ptr<WorkFeed> make_feed(Distribution policy, const std::vector<Input
 class StaticFeed final : public WorkFeed {
  public:
   explicit StaticFeed(std::vector<WorkItem> items) : items_(std::move(items)) {}
-  std::vector<WorkItem> next_batch() override { return std::exchange(items_, {}); }
+  std::vector<WorkItem> next_batch() override {
+    test_failure_point(TestFailureSite::kFeed);
+    return std::exchange(items_, {});
+  }
   std::vector<WorkItem>& items() { return items_; }
   std::vector<WorkItem>* known_items() override { return &items_; }
 

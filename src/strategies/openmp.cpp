@@ -2,6 +2,8 @@
 // team size is --workers; OMP_PLACES / OMP_PROC_BIND are honoured by the runtime and recorded.
 #include <omp.h>
 
+#include <atomic>
+#include <exception>
 #include <mutex>
 
 #include "strategies/strategy.hpp"
@@ -37,6 +39,26 @@ const char* proc_bind_name(omp_proc_bind_t b) {
   }
   return "unknown";
 }
+/// The first exception thrown inside a parallel region, rethrown on the rank's main thread once the
+/// region has ended: an exception escaping a region would call std::terminate.
+class RegionError {
+ public:
+  void capture() {
+    std::lock_guard lk(m_);
+    if (!error_) error_ = std::current_exception();
+    failed_.store(true, std::memory_order_relaxed);
+  }
+  /// True once any thread failed: the others skip their remaining iterations.
+  bool failed() const { return failed_.load(std::memory_order_relaxed); }
+  void rethrow() const {
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  std::mutex m_;
+  std::exception_ptr error_;
+  std::atomic<bool> failed_{false};
+};
 }  // namespace
 
 StrategyOutcome run_openmp(const StrategyContext& ctx) {
@@ -49,13 +71,19 @@ StrategyOutcome run_openmp(const StrategyContext& ctx) {
   std::mutex m;
   int team = 0;
   const auto t_setup = Clock::now();
+  RegionError error;
 #pragma omp parallel num_threads(n)
   {
-    const std::string cpus = affinity_cpus();
-    std::lock_guard lk(m);
-    worker_cpus.emplace_back(omp_get_thread_num(), cpus);
-    team = omp_get_num_threads();
+    try {
+      const std::string cpus = affinity_cpus();
+      std::lock_guard lk(m);
+      worker_cpus.emplace_back(omp_get_thread_num(), cpus);
+      team = omp_get_num_threads();
+    } catch (...) {
+      error.capture();
+    }
   }
+  error.rethrow();
   out.setup_s = seconds_between(t_setup, Clock::now());
 
   std::vector<std::vector<ImageRecord>> results(static_cast<std::size_t>(n));
@@ -66,18 +94,33 @@ StrategyOutcome run_openmp(const StrategyContext& ctx) {
 #pragma omp parallel num_threads(n)
     {
       const int w = omp_get_thread_num();
-      for (;;) {
-        std::vector<WorkItem> batch;
+      try {
+        while (!error.failed()) {
+          std::vector<WorkItem> batch;
+          bool drew = false;
+          // No exception may leave an OpenMP structured block: catch inside the critical one.
 #pragma omp critical(graybench_feed)
-        batch = ctx.feed->next_batch();
-        if (batch.empty()) break;
-        const double now = seconds_between(ctx.origin, Clock::now());
-        for (auto& item : batch) {
-          item.available_s = now;
-          results[static_cast<std::size_t>(w)].push_back(work_on(ctx, item, w));
+          {
+            try {
+              batch = ctx.feed->next_batch();
+              drew = true;
+            } catch (...) {
+              error.capture();
+            }
+          }
+          if (!drew || batch.empty()) break;
+          const double now = seconds_between(ctx.origin, Clock::now());
+          for (auto& item : batch) {
+            if (error.failed()) break;
+            item.available_s = now;
+            results[static_cast<std::size_t>(w)].push_back(work_on(ctx, item, w));
+          }
         }
+      } catch (...) {
+        error.capture();
       }
     }
+    error.rethrow();
   }
   for (auto batch = ctx.feed->on_demand() ? std::vector<WorkItem>{} : ctx.feed->next_batch();
        !batch.empty(); batch = ctx.feed->next_batch()) {
@@ -87,10 +130,16 @@ StrategyOutcome run_openmp(const StrategyContext& ctx) {
     const auto count = static_cast<long>(batch.size());
 #pragma omp parallel for num_threads(n) schedule(runtime)
     for (long i = 0; i < count; ++i) {
+      if (error.failed()) continue;  // a worksharing loop cannot break: skip what is left
       const int w = omp_get_thread_num();
-      results[static_cast<std::size_t>(w)].push_back(
-          work_on(ctx, batch[static_cast<std::size_t>(i)], w));
+      try {
+        results[static_cast<std::size_t>(w)].push_back(
+            work_on(ctx, batch[static_cast<std::size_t>(i)], w));
+      } catch (...) {
+        error.capture();
+      }
     }
+    error.rethrow();
   }
   for (auto& per_worker : results) {
     for (auto& r : per_worker)

@@ -4,6 +4,7 @@
 // pipe reaches end of file has died, and one that does not answer within a deadline derived
 // from its image's size is killed: either way its task is retried once on a fresh worker, and
 // an image that ends two workers becomes a worker_lost row naming how they ended.
+#include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -15,11 +16,17 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <iostream>
 #include <optional>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
 
 #include "core/cancel.hpp"
 #include "core/errors.hpp"
+#include "core/fault_injection.hpp"
 #include "core/posix.hpp"
 #include "core/wire.hpp"
 #include "io/limits.hpp"
@@ -76,6 +83,18 @@ std::string describe_exit(int status) {
   return "ended";
 }
 
+/// Whether the child's stray descriptors are closed by posix_spawn_file_actions_addclosefrom_np
+/// (glibc >= 2.34, detected at configure time) or by marking them close-on-exec first. The
+/// test-only GRAYBENCH_TEST_SPAWN_FALLBACK=1 forces the fallback, so one build tests both.
+bool use_closefrom() {
+#if GRAYBENCH_HAVE_ADDCLOSEFROM
+  const char* forced = std::getenv("GRAYBENCH_TEST_SPAWN_FALLBACK");
+  return forced == nullptr || std::string_view(forced) != "1";
+#else
+  return false;
+#endif
+}
+
 Worker spawn_worker(const StrategyContext& ctx, int id) {
   Worker w;
   w.id = id;
@@ -97,24 +116,56 @@ Worker spawn_worker(const StrategyContext& ctx, int id) {
       "max_pixels=" + std::to_string(ctx.work.max_pixels),
       "gil_interval_ns=" + std::to_string(ctx.gil_interval.count()),
       "output_dir=" + ctx.work.output_dir,
+      "decoder=" + std::string(to_string(ctx.work.decoder)),
+      "png_level=" + std::to_string(ctx.work.png_level),
   };
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args)
     argv.push_back(a.data());
   argv.push_back(nullptr);
 
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  // dup2 clears close-on-exec on the targets; everything else (MPI's sockets included) closes.
-  posix_spawn_file_actions_adddup2(&fa, tasks.read.get(), kTaskFd);
-  posix_spawn_file_actions_adddup2(&fa, results.write.get(), kResultFd);
+  // The child's descriptors are exactly 0-2 and the protocol's (kTaskFd...): dup2 actions put
+  // ours there, and everything else (MPI's sockets included) is closed at exec.
+  const int last_fd = shm ? kShmOutputFd : kResultFd;
+  // Sources are first copied above every target, so no dup2 overwrites a source still needed,
+  // and none is a no-op dup2(fd, fd) that would leave the target close-on-exec.
+  std::vector<std::pair<Fd, int>> moves;  // (source copy, target)
+  auto move_to = [&](int fd, int target) {
+    const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, last_fd + 1);
+    if (copy < 0) throw_errno("fcntl(F_DUPFD_CLOEXEC) for worker " + std::to_string(id));
+    moves.emplace_back(Fd(copy), target);
+  };
+  move_to(tasks.read.get(), kTaskFd);
+  move_to(results.write.get(), kResultFd);
   if (shm) {
-    posix_spawn_file_actions_adddup2(&fa, w.shm_in.fd(), kShmInputFd);
-    posix_spawn_file_actions_adddup2(&fa, w.shm_out.fd(), kShmOutputFd);
+    move_to(w.shm_in.fd(), kShmInputFd);
+    move_to(w.shm_out.fd(), kShmOutputFd);
   }
-  posix_spawn_file_actions_addclosefrom_np(&fa, kShmOutputFd + 1);
+
+  auto check = [&](int rc, const char* what) {
+    if (rc != 0) throw std::system_error(rc, std::generic_category(), what);
+  };
+  posix_spawn_file_actions_t fa;
+  check(posix_spawn_file_actions_init(&fa), "posix_spawn_file_actions_init");
+  const struct Destroy {
+    posix_spawn_file_actions_t* fa;
+    ~Destroy() { posix_spawn_file_actions_destroy(fa); }
+  } destroy{&fa};
+  for (const auto& [copy, target] : moves)
+    check(posix_spawn_file_actions_adddup2(&fa, copy.get(), target),
+          "posix_spawn_file_actions_adddup2");
+  if (use_closefrom()) {
+#if GRAYBENCH_HAVE_ADDCLOSEFROM
+    check(posix_spawn_file_actions_addclosefrom_np(&fa, last_fd + 1),
+          "posix_spawn_file_actions_addclosefrom_np");
+#endif
+  } else {
+    // Without closefrom (glibc < 2.34): our own descriptors are all O_CLOEXEC; mark everyone
+    // else's close-on-exec too, below the targets included (dup2 clears the flag on targets).
+    mark_cloexec_from(kTaskFd);
+  }
   const int rc = posix_spawn(&w.pid, ctx.worker_exe.c_str(), &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) {
     throw std::runtime_error("cannot spawn worker " + ctx.worker_exe + ": " + std::strerror(rc));
   }
@@ -234,7 +285,7 @@ std::optional<ImageRecord> receive(const StrategyContext& ctx, Worker& w) {
   const auto send_ns = r.get<std::int64_t>();
   // The parent takes delivery of the pixels: verify them against the worker's checksum so a
   // transport fault can never pass as a result.
-  if (rec.status == ImageStatus::kOk && fnv1a64(px) != rec.checksum) {
+  if (rec.status == ImageStatus::kOk && checksum64(px) != rec.checksum) {
     rec.status = ImageStatus::kInternalError;
     rec.error = "pixels corrupted between worker and parent";
     rec.checksum = 0;
@@ -248,12 +299,33 @@ std::optional<ImageRecord> receive(const StrategyContext& ctx, Worker& w) {
   return rec;
 }
 
+/// When an exception leaves run_processes (the feed failed, a spawn failed), kills and reaps the
+/// live workers, so none outlives the failure still converting and none is left a zombie.
+class KillOnUnwind {
+ public:
+  explicit KillOnUnwind(std::vector<Worker>& workers) : workers_(workers) {}
+  KillOnUnwind(const KillOnUnwind&) = delete;
+  KillOnUnwind& operator=(const KillOnUnwind&) = delete;
+  ~KillOnUnwind() {
+    if (std::uncaught_exceptions() <= unwinding_) return;
+    for (auto& w : workers_) {
+      if (w.pid <= 0) continue;
+      ::kill(w.pid, SIGKILL);
+      reap(w);
+    }
+  }
+
+ private:
+  std::vector<Worker>& workers_;
+  int unwinding_ = std::uncaught_exceptions();
+};
+
 }  // namespace
 
 StrategyOutcome run_processes(const StrategyContext& ctx) {
   if (ctx.worker_exe.empty()) throw std::logic_error("processes: no worker executable");
   // A worker that dies must not kill us when we write its task pipe.
-  std::signal(SIGPIPE, SIG_IGN);
+  if (std::signal(SIGPIPE, SIG_IGN) == SIG_ERR) throw_errno("signal(SIGPIPE, SIG_IGN)");
   StrategyOutcome out;
 
   // A dead worker is replaced, as multiprocessing.Pool does, up to twice the pool size per run.
@@ -269,6 +341,7 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
 
   const auto t_setup = Clock::now();
   std::vector<Worker> workers(static_cast<std::size_t>(ctx.workers));
+  KillOnUnwind reaper(workers);
   // Start-up ends when every worker has said hello (it runs, and knows its CPUs).
   for (int i = 0; i < ctx.workers; ++i) {
     if (!start_worker(ctx, workers[i], i)) replace(workers[i]);
@@ -355,6 +428,7 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
           pending.pop_front();
           continue;
         }
+        test_failure_point(TestFailureSite::kImage);
         probe(next);
         std::optional<MemoryBudget::Lease> lease;
         if (ctx.work.budget) {

@@ -6,6 +6,7 @@
 
 #include "core/cancel.hpp"
 #include "core/errors.hpp"
+#include "core/fault_injection.hpp"
 
 namespace graybench {
 
@@ -55,6 +56,7 @@ const StrategyInfo& strategy_info(Strategy s) {
 }
 
 ImageRecord work_on(const StrategyContext& ctx, const WorkItem& item, int worker) {
+  test_failure_point(TestFailureSite::kImage);
   ImageRecord rec = stop_requested()
                         ? unprocessed_record(item, ImageStatus::kNotProcessed, "run interrupted")
                         : process_image(item, ctx.work, ctx.origin);

@@ -16,7 +16,9 @@ class ThreadPool {
  public:
   /// Starts `n` threads; `on_start(worker)` runs first on each. Returns once all are running.
   explicit ThreadPool(int n, const std::function<void(int)>& on_start = {});
-  /// Drains the queue and joins every thread.
+  /// Joins every thread. Tasks still queued are dropped unexecuted (their futures report
+  /// broken_promise): the normal path calls shutdown() first, so this only happens when an
+  /// exception leaves the submitting scope, and then waiting for the rest would only delay it.
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -40,9 +42,15 @@ class ThreadPool {
   /// Stops accepting work, finishes queued tasks and joins (idempotent).
   void shutdown();
 
+  /// Drops the tasks not yet started, then joins (idempotent).
+  void cancel();
+
  private:
-  std::mutex m_;
   std::condition_variable cv_;
+  /// Runs queued tasks on worker `w` until shutdown with an empty queue.
+  void run_tasks(int w);
+
+  std::mutex m_;
   std::condition_variable taken_cv_;
   std::deque<std::function<void(int)>> tasks_;
   bool stopping_ = false;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <mutex>
 #include <thread>
 
@@ -31,6 +32,18 @@ class WorkQueue {
     }
     cv_.notify_all();
   }
+  /// Ends the run early (a worker failed, or the feeding thread did): queued items are dropped,
+  /// workers stop after their current item and the feeding thread stops waiting for space.
+  void abandon() {
+    {
+      std::lock_guard lk(m_);
+      closed_ = true;
+      abandoned_ = true;
+      q_.clear();
+    }
+    cv_.notify_all();
+    space_cv_.notify_all();
+  }
   /// Blocks for the next item; false once closed and drained.
   bool pop(WorkItem& out) {
     std::unique_lock lk(m_);
@@ -42,10 +55,11 @@ class WorkQueue {
     space_cv_.notify_one();
     return true;
   }
-  /// Blocks until fewer than `limit` items wait.
-  void wait_below(std::size_t limit) {
+  /// Blocks until fewer than `limit` items wait; false once abandoned.
+  bool wait_below(std::size_t limit) {
     std::unique_lock lk(m_);
-    space_cv_.wait(lk, [&] { return q_.size() < limit; });
+    space_cv_.wait(lk, [&] { return abandoned_ || q_.size() < limit; });
+    return !abandoned_;
   }
 
  private:
@@ -54,6 +68,30 @@ class WorkQueue {
   std::condition_variable space_cv_;
   std::deque<WorkItem> q_;
   bool closed_ = false;
+  bool abandoned_ = false;
+};
+
+/// Joins the workers however the feeding thread leaves run_threads: an exception from the feed
+/// abandons the queue first, so no std::thread is destroyed joinable (std::terminate).
+class Joiner {
+ public:
+  Joiner(WorkQueue& queue, std::vector<std::thread>& threads) : queue_(queue), threads_(threads) {}
+  Joiner(const Joiner&) = delete;
+  Joiner& operator=(const Joiner&) = delete;
+  ~Joiner() {
+    if (std::uncaught_exceptions() > unwinding_) queue_.abandon();
+    join();
+  }
+  void join() {
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+ private:
+  WorkQueue& queue_;
+  std::vector<std::thread>& threads_;
+  int unwinding_ = std::uncaught_exceptions();
 };
 
 }  // namespace
@@ -70,21 +108,39 @@ StrategyOutcome run_threads(const StrategyContext& ctx) {
   std::condition_variable started_cv;
   int started = 0;
 
+  // The first exception of any worker; rethrown on this (the rank's main) thread.
+  std::mutex error_m;
+  std::exception_ptr error;
+
   const auto t_setup = Clock::now();
   std::vector<std::thread> threads;
   threads.reserve(static_cast<std::size_t>(n));
+  Joiner joiner(queue, threads);
   for (int w = 0; w < n; ++w) {
     threads.emplace_back([&, w] {
-      cpus[w] = affinity_cpus();
+      try {
+        cpus[w] = affinity_cpus();
+      } catch (...) {
+        std::lock_guard lk(error_m);
+        if (!error) error = std::current_exception();
+      }
       {
         // Notify under the lock: the waiter owns these and may return as soon as it sees n.
         std::lock_guard lk(started_m);
         ++started;
         started_cv.notify_one();
       }
-      WorkItem item;
-      while (queue.pop(item))
-        results[w].push_back(work_on(ctx, item, w));
+      try {
+        WorkItem item;
+        while (queue.pop(item))
+          results[w].push_back(work_on(ctx, item, w));
+      } catch (...) {
+        {
+          std::lock_guard lk(error_m);
+          if (!error) error = std::current_exception();
+        }
+        queue.abandon();  // fail fast: the others stop after their current item
+      }
       finished[w] = Clock::now();
     });
   }
@@ -97,7 +153,7 @@ StrategyOutcome run_threads(const StrategyContext& ctx) {
   // Draw from the feed only when the queue runs low: a static feed hands over everything at
   // once, a dynamic one is drawn on demand so other ranks can take what this one cannot.
   for (;;) {
-    queue.wait_below(static_cast<std::size_t>(n));
+    if (!queue.wait_below(static_cast<std::size_t>(n))) break;  // a worker failed
     auto batch = ctx.feed->next_batch();
     if (batch.empty()) break;
     const double now = seconds_between(ctx.origin, Clock::now());
@@ -106,8 +162,8 @@ StrategyOutcome run_threads(const StrategyContext& ctx) {
     queue.push(std::move(batch));
   }
   queue.close();
-  for (auto& t : threads)
-    t.join();
+  joiner.join();
+  if (error) std::rethrow_exception(error);
   const auto t_joined = Clock::now();
   out.teardown_s = seconds_between(*std::max_element(finished.begin(), finished.end()), t_joined);
 

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -99,14 +100,22 @@ int worker_main(const std::vector<std::string>& args) {
     // The parent decides when to stop (a job's SIGTERM or a terminal's SIGINT reaches the whole
     // process group): it sends SIGUSR1, on which the worker gives up its image (the kernel
     // checks between slices) and answers "not processed"; it leaves when its task pipe closes.
-    std::signal(SIGTERM, SIG_IGN);
-    std::signal(SIGINT, SIG_IGN);
+    for (const int sig : {SIGTERM, SIGINT}) {
+      if (std::signal(sig, SIG_IGN) == SIG_ERR) throw_errno("signal(" + std::to_string(sig) + ")");
+    }
     {
       struct sigaction sa {};
       sa.sa_handler = [](int) { request_stop(); };
       sigemptyset(&sa.sa_mask);
       sa.sa_flags = SA_RESTART;
-      sigaction(SIGUSR1, &sa, nullptr);
+      if (sigaction(SIGUSR1, &sa, nullptr) != 0) throw_errno("sigaction(SIGUSR1)");
+    }
+    // Test-only (tests of the spawn's descriptor hygiene): list what this worker inherited.
+    if (const char* dir = std::getenv("GRAYBENCH_TEST_WORKER_FD_LIST")) {
+      const std::vector<int> fds = open_fds();  // before the list's own file is open
+      std::ofstream list(std::string(dir) + "/worker-" + std::to_string(::getpid()));
+      for (const int fd : fds)
+        list << fd << "\n";
     }
     const int id = std::stoi(kv.at("id"));
     const Clock::time_point origin{std::chrono::nanoseconds(std::stoll(kv.at("origin_ns")))};
@@ -115,6 +124,8 @@ int worker_main(const std::vector<std::string>& args) {
     work.kernel_repeat = std::stoi(kv.at("kernel_repeat"));
     work.max_pixels = kv.count("max_pixels") ? std::stoull(kv.at("max_pixels")) : 0;
     work.output_dir = kv.count("output_dir") ? kv.at("output_dir") : "";
+    work.decoder = parse_enum<Decoder>(kv.at("decoder")).value();
+    work.png_level = std::stoi(kv.at("png_level"));
     const auto gil_ns = std::stoll(kv.at("gil_interval_ns"));
     // Each process has its own interpreter lock in Python: one per worker, never contended.
     std::unique_ptr<Gil> gil;

@@ -1,12 +1,18 @@
 #include "timing/metadata.hpp"
 
 #include <sched.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <memory>
+#include <new>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -48,6 +54,29 @@ std::chrono::steady_clock::time_point process_start_time() {
 std::string hostname() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+std::string node_name() {
+  const char* slurm = std::getenv("SLURMD_NODENAME");
+  return slurm && *slurm ? std::string(slurm) : hostname();
+}
+
+std::string random_uuid() {
+  std::ifstream in("/proc/sys/kernel/random/uuid");
+  std::string id;
+  if (in >> id && id.size() == 36) return id;
+  std::random_device rd;
+  unsigned char b[16];
+  for (auto& byte : b)
+    byte = static_cast<unsigned char>(rd());
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  char buf[37];
+  std::snprintf(buf, sizeof buf,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
   return buf;
 }
 
@@ -132,6 +161,40 @@ std::vector<std::pair<std::string, std::string>> environment_with_prefix(
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+double memcpy_bandwidth_gbps(std::chrono::milliseconds budget) {
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + budget;  // set-up included: the whole probe is ~budget
+  // 32 MiB per buffer: beyond the last-level cache share of a core on current nodes, so this
+  // is mostly DRAM, yet cheap to fault in.
+  constexpr std::size_t kBytes = std::size_t{32} << 20;
+  // Huge pages where the kernel offers them: faulting 4 KiB pages in would cost more than the
+  // measurement itself (tens of ms on virtual machines).
+  constexpr std::size_t kHuge = std::size_t{2} << 20;
+  auto buffer = [] {
+    std::unique_ptr<std::uint8_t, decltype(&std::free)> p(
+        static_cast<std::uint8_t*>(std::aligned_alloc(kHuge, kBytes)), &std::free);
+    if (!p) throw std::bad_alloc();
+    ::madvise(p.get(), kBytes, MADV_HUGEPAGE);  // advice only: failure is harmless
+    return p;
+  };
+  const auto src = buffer();
+  const auto dst = buffer();
+  // Untouched source pages would all map the shared zero page (a cache-resident read).
+  std::memset(src.get(), 1, kBytes);
+  double best = 0;
+  // The first copy faults the destination in and is not counted; then at least two timed
+  // copies, so one slow start (frequency ramp, a preemption) cannot decide.
+  for (int runs = 0; runs < 3 || Clock::now() < deadline; ++runs) {
+    const auto t0 = Clock::now();
+    std::memcpy(dst.get(), src.get(), kBytes);
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (runs > 0 && s > 0) best = std::max(best, 2.0 * static_cast<double>(kBytes) / s / 1e9);
+    src.get()[static_cast<std::size_t>(runs) % kBytes] ^=
+        dst.get()[kBytes / 2];  // keep the copy observable
+  }
+  return best;
 }
 
 }  // namespace graybench

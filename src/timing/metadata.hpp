@@ -15,6 +15,11 @@ std::chrono::steady_clock::time_point process_start_time();
 
 /// This host's name.
 std::string hostname();
+/// The scheduler's name for this node: $SLURMD_NODENAME under Slurm (virtual or containerised
+/// nodes may share a host name), else the host name.
+std::string node_name();
+/// A new random (version 4) UUID, e.g. "0f8c...-....": from the kernel, else std::random_device.
+std::string random_uuid();
 /// ISO 8601 UTC time with milliseconds, e.g. "2026-11-25T15:34:00.123Z".
 std::string iso8601_utc(std::chrono::system_clock::time_point t);
 /// "model name" from /proc/cpuinfo, or "unknown".
@@ -28,6 +33,11 @@ int physical_cores();
 std::string affinity_cpus(int* n = nullptr);
 /// Formats a sorted CPU id list as "0-3,8".
 std::string format_cpu_list(const std::vector<int>& cpus);
+/// Memory bandwidth of the calling core, in GB/s (1e9 bytes/s): the best rate of repeated
+/// memcpy between two 32 MiB buffers for about `budget` (set-up included), counting bytes
+/// read plus bytes written (STREAM's Copy convention), so a kernel's in + out bytes/s compares
+/// with it directly.
+double memcpy_bandwidth_gbps(std::chrono::milliseconds budget = std::chrono::milliseconds(50));
 /// Environment variables whose names start with `prefix`, sorted by name.
 std::vector<std::pair<std::string, std::string>> environment_with_prefix(const std::string& prefix);
 

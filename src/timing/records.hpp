@@ -52,11 +52,13 @@ inline double seconds_between(Clock::time_point from, Clock::time_point to) {
   X(double,        queue_wait_s, "s",      "from the image becoming available to a worker starting it") \
   X(double,        ipc_s,        "s",      "processes: moving this image between parent and worker") \
   X(std::uint64_t, ipc_bytes,    "bytes",  "processes: bytes moved between parent and worker") \
-  X(std::int32_t,  attempts,     "",       "workers that took it: 1, 2 when retried after its worker died or hung, 0 if none")
+  X(std::int32_t,  attempts,     "",       "workers that took it: 1, 2 when retried after its worker died or hung, 0 if none") \
+  /* new image columns go above this line */
 
 #define GRAYBENCH_RANK_FIELDS(X) \
   X(std::int32_t,  rank,         "",       "MPI rank") \
   X(std::string,   host,         "",       "host name") \
+  X(std::string,   node,         "",       "node name: SLURMD_NODENAME under Slurm, else the host name") \
   X(std::uint64_t, n_images,     "",       "images given to this rank") \
   X(std::uint64_t, n_failed,     "",       "of which failed") \
   X(double,        wall_s,       "s",      "common start to after the final barrier") \
@@ -70,7 +72,8 @@ inline double seconds_between(Clock::time_point from, Clock::time_point to) {
   X(double,        sys_s,        "s",      "system CPU time of the rank and its waited-for children") \
   X(std::int64_t,  max_rss_kb,   "KiB",    "peak resident memory of the rank (or its largest child) so far") \
   X(std::string,   cpus,         "",       "CPUs the rank may run on, e.g. 0-3,8") \
-  X(std::string,   worker_cpus,  "",       "per worker id:cpus joined by ;, where known")
+  X(std::string,   worker_cpus,  "",       "per worker id:cpus joined by ;, where known") \
+  /* new rank columns go above this line */
 // clang-format on
 
 /// One row of /runs/<run>/images: one image in one repetition (docs/schema.md).

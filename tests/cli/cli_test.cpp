@@ -1,5 +1,7 @@
 // Runs the real graybench binaries as a user would.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <fstream>
@@ -90,6 +92,9 @@ TEST(Cli, HelpAndVersion) {
   EXPECT_EQ(h.code, 0);
   EXPECT_NE(h.out.find("--input"), std::string::npos);
   EXPECT_NE(h.out.find("(=graybench.h5)"), std::string::npos);
+  // Every documented exit code, each on its own line.
+  for (const char* code : {"\n  0  ", "\n  1  ", "\n  2  ", "\n  3  ", "\n  4  interrupted"})
+    EXPECT_NE(h.out.find(code), std::string::npos) << code << "\n" << h.out;
   const ProcResult v = graybench({"--version"});
   EXPECT_EQ(v.code, 0);
   EXPECT_EQ(v.out.rfind("graybench 0.", 0), 0u) << v.out;
@@ -211,11 +216,12 @@ TEST(Cli, SigtermSavesTheRunSoFarAsIncompleteAndStops) {
   const auto res = d / "r.h5";
   // Slow enough per image (kernel repeated) that the second repetition is still running.
   test::Child job({GRAYBENCH_EXE, "-i", (d / "in").string(), "-r", res.string(), "--strategy",
-                   "threads", "--workers", "2", "--kernel-repeat", "300", "--repeat", "5", "-q"});
-  for (int i = 0; i < 600 && !fs::exists(res); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  ASSERT_TRUE(fs::exists(res)) << "the first run never finished";
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                   "threads", "--workers", "2", "--kernel-repeat", "300", "--repeat", "5"});
+  // Readiness: the first run's summary line is printed once it is saved, and the second run
+  // starts right after; a signal from here on lands in run 2 (or, at worst, just before it,
+  // which leaves run 2 incomplete all the same).
+  ASSERT_TRUE(job.wait_for_stdout("run-00001", std::chrono::minutes(2)))
+      << "the first run never finished";
   job.signal(SIGTERM);
   const ProcResult r = job.wait();
   EXPECT_EQ(r.code, 4) << r.err;
@@ -293,6 +299,7 @@ TEST(Cli, FullSweepWritesTwentySevenAgreeingRuns) {
       EXPECT_EQ(run.images[i].checksum, f.runs[0].images[i].checksum);
     }
     EXPECT_EQ(checksums(run), reference);
+    EXPECT_EQ(undeclared_attributes(kRunAttributes, run.attrs), std::vector<std::string>{});
   }
   EXPECT_EQ(per_strategy,
             (std::map<std::string, int>{
@@ -341,6 +348,10 @@ TEST(Cli, StrategyKnobsAreRecorded) {
   }
   EXPECT_EQ(f.runs[0].attrs.integer("omp_team_size"), 2);
   EXPECT_GT(f.runs[1].images[0].ipc_bytes, 0u);
+  // Every attribute a real run writes is declared (timing/schema.hpp), hence documented.
+  EXPECT_EQ(undeclared_attributes(kRootAttributes, f.root), std::vector<std::string>{});
+  for (const auto& run : f.runs)
+    EXPECT_EQ(undeclared_attributes(kRunAttributes, run.attrs), std::vector<std::string>{});
 }
 
 TEST(CliMpi, SameChecksumsAtOneTwoThreeRanks) {
@@ -451,6 +462,297 @@ TEST(CliMpi, UsageErrorsEndEveryRankWithTwo) {
   const ProcResult r = mpirun(3, {"-i", (d / "missing").string(), "-r", (d / "r.h5").string()});
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_NE(r.err.find("input does not exist"), std::string::npos) << r.err;
+}
+
+// ---- Validation before running, saving when the disk is full, what the console says ----
+
+/// No crash signature may appear in any output of these tests.
+void expect_clean(const ProcResult& r) {
+  for (const char* bad : {"HDF5-DIAG", "terminate called", "Segmentation fault", "AddressSanitizer",
+                          "runtime error:", "Process received signal"}) {
+    EXPECT_EQ(r.err.find(bad), std::string::npos) << bad << " in:\n" << r.err;
+    EXPECT_EQ(r.out.find(bad), std::string::npos) << bad << " in:\n" << r.out;
+  }
+}
+
+/// Runs graybench as user nobody (CI runs as root, so permissions need a second user).
+ProcResult graybench_as_nobody(std::vector<std::string> args) {
+  args.insert(args.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                             "--", GRAYBENCH_EXE});
+  return run_process(args);
+}
+
+bool can_switch_user() {
+  return ::geteuid() == 0 && fs::exists("/usr/bin/setpriv");
+}
+
+TEST(CliMpi, HugeWorkerCountsAreAClearErrorForEveryStrategy) {
+  TempDir d;
+  make_set(d / "in", 2);
+  for (const char* s : {"threads", "openmp", "pool", "processes"}) {
+    const ProcResult r = mpirun(2, {"-i", (d / "in").string(), "-r", (d / "r.h5").string(),
+                                    "--strategy", s, "--workers", "100000"});
+    EXPECT_EQ(r.code, 2) << s << "\n" << r.err;
+    EXPECT_NE(
+        r.err.find(std::string("--workers 100000 for ") + s + ": this rank can start at most"),
+        std::string::npos)
+        << r.err;
+    expect_clean(r);
+    EXPECT_FALSE(fs::exists(d / "r.h5"));
+  }
+}
+
+TEST(Cli, WorkerCountsBeyondTheRanksLimitsAreRefused) {
+  if (!fs::exists("/usr/bin/prlimit")) GTEST_SKIP() << "needs prlimit (util-linux)";
+  TempDir d;
+  make_set(d / "in", 2);
+  // Descriptors: 6 per worker process.
+  ProcResult r =
+      run_process({"/usr/bin/prlimit", "--nofile=200", GRAYBENCH_EXE, "-i", (d / "in").string(),
+                   "-r", (d / "r.h5").string(), "--strategy", "processes", "--workers", "100"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("RLIMIT_NOFILE (ulimit -n) 200"), std::string::npos) << r.err;
+  expect_clean(r);
+  // Threads: RLIMIT_NPROC binds users other than root.
+  if (!can_switch_user()) GTEST_SKIP() << "needs root and setpriv to run as a user with ulimit -u";
+  fs::permissions(d.path(), fs::perms::all);
+  r = run_process({"/usr/bin/prlimit", "--nproc=64", "/usr/bin/setpriv", "--reuid=65534",
+                   "--regid=65534", "--clear-groups", "--", GRAYBENCH_EXE, "-i",
+                   (d / "in").string(), "-r", (d / "r.h5").string(), "--strategy", "threads",
+                   "--workers", "100"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("RLIMIT_NPROC (ulimit -u) 64"), std::string::npos) << r.err;
+  expect_clean(r);
+  EXPECT_FALSE(fs::exists(d / "r.h5"));
+}
+
+TEST(Cli, UnwritableOutputDirIsFoundBeforeRunning) {
+  TempDir d;
+  make_set(d / "in", 2);
+  std::ofstream(d / "file") << "x";
+  const ProcResult r = graybench(
+      {"-i", (d / "in").string(), "-r", (d / "r.h5").string(), "-o", (d / "file/out").string()});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--output-dir " + (d / "file/out").string() + " cannot be created"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(d / "r.h5"));
+  expect_clean(r);
+}
+
+TEST(Cli, AnotherUsersResultsFileIsRefusedBeforeRunningEvenInAnOpenDirectory) {
+  if (!can_switch_user()) GTEST_SKIP() << "needs root and setpriv to act as a second user";
+  TempDir d;
+  make_set(d / "in", 2);
+  const auto res = (d / "r.h5").string();
+  ASSERT_EQ(graybench({"-i", (d / "in").string(), "-r", res, "-q"}).code, 0);
+  // A shared, world-writable, non-sticky directory: rename would be allowed, writing is not.
+  fs::permissions(d.path(), fs::perms::all);
+  fs::permissions(res, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                           fs::perms::others_read);
+  const std::string before = slurp(res);
+  const ProcResult r = graybench_as_nobody({"-i", (d / "in").string(), "-r", res});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("is not writable by this user (Permission denied); nothing was run"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.out.find("run-"), std::string::npos) << "it ran: " << r.out;
+  struct stat st {};
+  ASSERT_EQ(::stat(res.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);  // still root's file
+  EXPECT_EQ(slurp(res), before);
+  expect_clean(r);
+}
+
+TEST(Cli, ReadOnlyResultsFileIsRefusedBeforeRunning) {
+  if (!can_switch_user()) GTEST_SKIP() << "needs root and setpriv (root may write a 0444 file)";
+  TempDir d;
+  make_set(d / "in", 2);
+  fs::permissions(d.path(), fs::perms::all);
+  const auto res = (d / "r.h5").string();
+  ASSERT_EQ(graybench_as_nobody({"-i", (d / "in").string(), "-r", res, "-q"}).code, 0);
+  fs::permissions(res, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  const ProcResult r = graybench_as_nobody({"-i", (d / "in").string(), "-r", res});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("is not writable by this user"), std::string::npos) << r.err;
+  expect_clean(r);
+}
+
+TEST(Cli, ForeignLockFileIsRefusedBeforeRunningOrUsedAsIs) {
+  if (!can_switch_user()) GTEST_SKIP() << "needs root and setpriv to act as a second user";
+  TempDir d;
+  make_set(d / "in", 2);
+  fs::permissions(d.path(), fs::perms::all | fs::perms::sticky_bit);  // like /tmp
+  const auto res = (d / "r.h5").string();
+  std::ofstream(res + ".lock") << "";
+  fs::permissions(res + ".lock", fs::perms::owner_read | fs::perms::owner_write);  // root's, 0600
+  ProcResult r = graybench_as_nobody({"-i", (d / "in").string(), "-r", res});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("lock file " + res + ".lock cannot be created or opened: Permission denied"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(res));
+  expect_clean(r);
+  // Readable (a lock file left by an older graybench): flock works on it; it stays root's.
+  fs::permissions(res + ".lock", fs::perms::owner_read | fs::perms::owner_write |
+                                     fs::perms::group_read | fs::perms::others_read);
+  r = graybench_as_nobody({"-i", (d / "in").string(), "-r", res, "-q"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(read_results(res).runs.size(), 1u);
+  EXPECT_TRUE(fs::exists(res + ".lock"));
+  expect_clean(r);
+}
+
+TEST(CliMpi, SymlinkToAMissingTargetCreatesTheTargetAndKeepsTheLink) {
+  TempDir d;
+  make_set(d / "in", 3);
+  fs::create_directories(d / "store");
+  fs::create_symlink(d / "store/results.h5", d / "link.h5");
+  const ProcResult r = mpirun(2, {"-i", (d / "in").string(), "-r", (d / "link.h5").string(), "-q"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(fs::is_symlink(d / "link.h5"));
+  ASSERT_TRUE(fs::is_regular_file(d / "store/results.h5"));
+  EXPECT_EQ(read_results((d / "store/results.h5").string()).runs.size(), 1u);
+  expect_clean(r);
+}
+
+TEST(CliMpi, OwnerAndModeSurviveAnAppend) {
+  TempDir d;
+  make_set(d / "in", 3);
+  const auto res = (d / "r.h5").string();
+  ASSERT_EQ(mpirun(2, {"-i", (d / "in").string(), "-r", res, "-q"}).code, 0);
+  ::chmod(res.c_str(), 0664);
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown(res.c_str(), 65534, 65534), 0);
+  }
+  struct stat before {};
+  ::stat(res.c_str(), &before);
+  const ProcResult r = mpirun(2, {"-i", (d / "in").string(), "-r", res, "-q"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  struct stat after {};
+  ::stat(res.c_str(), &after);
+  EXPECT_EQ(after.st_ino, before.st_ino);
+  EXPECT_EQ(after.st_uid, before.st_uid);
+  EXPECT_EQ(after.st_gid, before.st_gid);
+  EXPECT_EQ(after.st_mode, before.st_mode);
+  EXPECT_EQ(read_results(res).runs.size(), 2u);
+  for (const auto& e : fs::directory_iterator(d.path()))
+    EXPECT_NE(e.path().extension(), ".lock") << "leftover " << e.path();
+  expect_clean(r);
+}
+
+/// A small tmpfs mounted for one test (root only), unmounted at scope exit.
+class SmallDisk {
+ public:
+  SmallDisk(const fs::path& where, const std::string& size) : where_(where) {
+    fs::create_directories(where);
+    mounted_ = ::geteuid() == 0 && run_process({"/bin/mount", "-t", "tmpfs", "-o", "size=" + size,
+                                                "tmpfs", where.string()})
+                                           .code == 0;
+  }
+  ~SmallDisk() {
+    if (mounted_) run_process({"/bin/umount", where_.string()});
+  }
+  bool mounted() const { return mounted_; }
+
+ private:
+  fs::path where_;
+  bool mounted_ = false;
+};
+
+TEST(CliMpi, FullDiskSavesTheRunsToAFallbackFileWithTheReason) {
+  TempDir d;
+  SmallDisk disk(d / "disk", "512k");
+  // RLIMIT_FSIZE, the other way to fill a "disk", also stops Open MPI's own shared-memory files.
+  if (!disk.mounted()) GTEST_SKIP() << "needs root and mount to make a small tmpfs";
+  GenOptions o;
+  o.count = 1000;
+  o.sizes = {{8, 8}};
+  o.formats = {GenFormat::kPng};
+  generate_dataset(d / "in", o);
+  fs::create_directories(d / "tmp");
+  const auto res = (d / "disk/r.h5").string();
+  std::vector<std::string> argv = {GRAYBENCH_MPIEXEC,
+                                   "-np",
+                                   "2",
+                                   "--oversubscribe",
+                                   GRAYBENCH_EXE,
+                                   "-i",
+                                   (d / "in").string(),
+                                   "-r",
+                                   res,
+                                   "--repeat",
+                                   "4"};
+  const ProcResult r =
+      run_process(argv, {"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1",
+                         "TMPDIR=" + (d / "tmp").string()});
+  EXPECT_EQ(r.code, 0) << r.err;  // every image converted and every run saved somewhere
+  EXPECT_NE(r.err.find("cannot save results to " + res + ": write "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(": No space left on device"), std::string::npos) << r.err;
+  std::vector<fs::path> fallbacks;
+  for (const auto& e : fs::directory_iterator(d / "tmp"))
+    if (e.path().string().find(".unsaved-") != std::string::npos) fallbacks.push_back(e.path());
+  ASSERT_EQ(fallbacks.size(), 1u) << r.err;
+  EXPECT_NE(r.err.find("the runs of this job are saved in " + fallbacks[0].string()),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find("results: " + fallbacks[0].string()), std::string::npos) << r.out;
+  const std::size_t kept = read_results(res).runs.size();  // intact, rolled back
+  const std::size_t rescued = read_results(fallbacks[0].string()).runs.size();
+  EXPECT_GE(kept, 1u);
+  EXPECT_EQ(kept + rescued, 4u);
+  for (const auto& e : fs::directory_iterator(d / "disk"))
+    EXPECT_EQ(e.path().filename(), "r.h5") << "leftover " << e.path();
+  expect_clean(r);
+}
+
+TEST(CliMpi, FailedImagesAreNamedOnTheConsoleBeforeTheLauncherSpeaks) {
+  TempDir d;
+  make_set(d / "in", 2);
+  for (int k = 0; k < 12; ++k)
+    std::ofstream(d / ("in/bad-" + std::to_string(100 + k) + ".png")) << "not a png";
+  const auto res = (d / "r.h5").string();
+  const ProcResult r = mpirun(2, {"-i", (d / "in").string(), "-r", res, "--repeat", "2"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  std::size_t lines_failed = 0;
+  for (std::size_t p = r.err.find("graybench: failed: "); p != std::string::npos;
+       p = r.err.find("graybench: failed: ", p + 1))
+    ++lines_failed;
+  EXPECT_EQ(lines_failed, 10u) << r.err;  // once per image per job, not per run
+  EXPECT_NE(r.err.find("graybench: failed: " + (d / "in/bad-100.png").string() +
+                       ": decode_error: decode failed"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("graybench: and 2 more \u2014 see " + res), std::string::npos) << r.err;
+  const auto launcher = r.err.find("Primary job");
+  if (launcher != std::string::npos) {
+    EXPECT_LT(r.err.find("graybench: and 2 more"), launcher) << r.err;
+  }
+  expect_clean(r);
+}
+
+TEST(Cli, ConcurrentJobsWithTheLinkLockLoseNothingAndLeaveNoLockFiles) {
+  TempDir d;
+  make_set(d / "in", 2);
+  const auto res = (d / "shared.h5").string();
+  std::vector<ProcResult> results(3);
+  std::vector<std::thread> jobs;
+  for (auto& r : results) {
+    jobs.emplace_back([&] {
+      r = run_process({GRAYBENCH_EXE, "-i", (d / "in").string(), "-r", res, "--repeat", "3", "-q"},
+                      {"GRAYBENCH_LOCK=link"});
+    });
+  }
+  for (auto& j : jobs)
+    j.join();
+  for (const auto& r : results) {
+    EXPECT_EQ(r.code, 0) << r.err;
+    expect_clean(r);
+  }
+  EXPECT_EQ(read_results(res).runs.size(), 9u);
+  for (const auto& e : fs::directory_iterator(d.path()))
+    EXPECT_TRUE(e.path().filename() == "shared.h5" || e.path().filename() == "in")
+        << "leftover " << e.path();
 }
 
 }  // namespace

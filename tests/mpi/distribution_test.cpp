@@ -85,7 +85,14 @@ TEST_P(EveryPolicy, DeliversEveryImageExactlyOnce) {
   const auto files = comm.rank() == 0 ? fake_inputs(n) : std::vector<InputFile>{};
   std::vector<std::uint64_t> mine;
   {
-    auto feed = make_feed(policy, files, comm, chunk, counter);
+    // The size policy's estimates come in as data (the job reads them with io/'s
+    // work_estimates); fake inputs have no headers, so their sizes stand in.
+    std::vector<std::uint64_t> estimates;
+    if (policy == Distribution::kSize) {
+      for (const auto& f : files)
+        estimates.push_back(f.size);
+    }
+    auto feed = make_feed(policy, files, comm, chunk, counter, estimates);
     if (counter == CounterKind::kDispatcher) {
       EXPECT_EQ(feed->mechanism(), "dispatcher");
     }
@@ -175,8 +182,10 @@ TEST(SizePolicy, ReadsPixelsFromHeadersOnRankZero) {
     files.push_back({p.string(), 1, "x"});  // equal byte sizes: only pixels tell them apart
   }
   EXPECT_EQ(work_estimates(files)[0], 40000u);
-  const auto items = distribute_static(Distribution::kSize,
-                                       comm.rank() == 0 ? files : std::vector<InputFile>{}, comm);
+  const bool root = comm.rank() == 0;
+  const auto items =
+      distribute_static(Distribution::kSize, root ? files : std::vector<InputFile>{}, comm,
+                        root ? work_estimates(files) : std::vector<std::uint64_t>{});
   // The two large images never land on the same rank when there are at least two ranks.
   int large = 0;
   for (const auto& it : items)

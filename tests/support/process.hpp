@@ -1,6 +1,8 @@
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +20,12 @@ struct ProcResult {
 ProcResult run_process(const std::vector<std::string>& argv,
                        const std::vector<std::string>& env = {});
 
+/// As run_process, but gives up after `limit`: the child's whole process group (it runs in its
+/// own, so mpirun's ranks and their workers go too) is killed and nullopt returned.
+std::optional<ProcResult> run_process_within(std::chrono::milliseconds limit,
+                                             const std::vector<std::string>& argv,
+                                             const std::vector<std::string>& env = {});
+
 class TempDir;
 
 /// A child process running in the background, its output captured to files.
@@ -30,6 +38,12 @@ class Child {
   void signal(int sig) const;
   /// Waits for the exit and returns the status and output.
   ProcResult wait();
+  /// Waits at most `limit` for the exit; on timeout kills the child's process group (then
+  /// reaps it) and returns nullopt.
+  std::optional<ProcResult> wait_within(std::chrono::milliseconds limit);
+  /// A readiness signal: waits until the child's stdout contains `text` (true), or it exits or
+  /// `limit` passes first (false).
+  bool wait_for_stdout(const std::string& text, std::chrono::milliseconds limit);
 
  private:
   std::filesystem::path io_;

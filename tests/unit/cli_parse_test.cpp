@@ -46,6 +46,13 @@ TEST(CliParse, Defaults) {
   EXPECT_EQ(c.ipc, Ipc::kPipe);
 }
 
+TEST(CliParse, CacheWarmByDefaultColdOnRequest) {
+  EXPECT_EQ(parse({"--input", "imgs"}).config.cache, Config::Cache::kWarm);
+  EXPECT_EQ(parse({"--input", "imgs", "--cache", "cold"}).config.cache, Config::Cache::kCold);
+  EXPECT_EQ(to_string(Config::Cache::kCold), "cold");
+  EXPECT_NE(usage_error({"--input", "imgs", "--cache", "hot"}).find("--cache"), std::string::npos);
+}
+
 TEST(CliParse, StrategyKnobs) {
   const auto c = parse({"-i", "a", "--strategy", "threads,processes", "--workers", "1,2,4",
                         "--mode", "memory", "--kernel-repeat", "50", "--gil", "--gil-interval",
@@ -137,6 +144,21 @@ TEST(CliParse, UsageErrors) {
             std::string::npos);
   EXPECT_NE(usage_error({"-i", "a", "--ipc", "socket"}).find("--ipc"), std::string::npos);
   EXPECT_NE(usage_error({"-i"}).size(), 0u);
+}
+
+TEST(CliParse, CodecOptions) {
+  const Config dflt = parse({"-i", "a"}).config;
+  EXPECT_EQ(dflt.decoder, Decoder::kAuto);
+  EXPECT_EQ(dflt.png_level, kPngLevelDefault);
+  const Config c = parse({"-i", "a", "--decoder", "stb", "--png-level", "1"}).config;
+  EXPECT_EQ(c.decoder, Decoder::kStb);
+  EXPECT_EQ(c.png_level, 1);
+  const auto help = parse({"--help"}).text;
+  EXPECT_NE(help.find("--decoder"), std::string::npos);
+  EXPECT_NE(help.find("--png-level"), std::string::npos);
+  EXPECT_NE(usage_error({"-i", "a", "--decoder", "vips"}).find("--decoder"), std::string::npos);
+  EXPECT_NE(usage_error({"-i", "a", "--png-level", "0"}).find("--png-level"), std::string::npos);
+  EXPECT_NE(usage_error({"-i", "a", "--png-level", "13"}).find("--png-level"), std::string::npos);
 }
 
 TEST(CliParse, ShellJoinQuotes) {

@@ -1,19 +1,25 @@
 // One test body for every strategy in the table, at 1, 2 and 4 workers.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
+#include <latch>
 #include <map>
 #include <set>
 #include <thread>
 
 #include "core/cancel.hpp"
 #include "core/errors.hpp"
+#include "core/fault_injection.hpp"
 #include "io/generator.hpp"
 #include "io/listing.hpp"
 #include "mpi/distribution.hpp"
 #include "strategies/gil.hpp"
 #include "strategies/strategy.hpp"
+#include "strategies/worker_protocol.hpp"
 #include "support/process.hpp"
 
 namespace graybench {
@@ -127,7 +133,9 @@ TEST_P(EveryStrategy, SameChecksumsAndOutputsAsSequential) {
     EXPECT_NE(r.checksum, 0u);
     EXPECT_GE(r.worker, 0);
     EXPECT_LT(r.worker, workers);
-    EXPECT_GE(r.queue_wait_s, 0.0);
+    // queue_wait_s is clamped at 0, so ">= 0" could never fail; the wait ends when the work
+    // starts and began no earlier than the run, so it cannot exceed t_start.
+    EXPECT_LE(r.queue_wait_s, r.t_start);
     EXPECT_LE(r.t_start, r.t_end);
     EXPECT_GT(r.bytes_out, 0u);
     seen_workers.insert(r.worker);
@@ -206,7 +214,130 @@ TEST_P(EveryStrategy, GilKeepsResultsIdentical) {
   EXPECT_EQ(o.checksums, reference_checksums());
 }
 
+/// A feed that hands out `per_batch` items at a time and throws on draw number `throw_on`
+/// (counting from 0), as an MPI error in a dynamic feed's counter would.
+class ThrowingFeed final : public WorkFeed {
+ public:
+  ThrowingFeed(std::vector<WorkItem> items, std::size_t per_batch, int throw_on, bool on_demand)
+      : items_(std::move(items)),
+        per_batch_(per_batch),
+        throw_on_(throw_on),
+        on_demand_(on_demand) {}
+  std::vector<WorkItem> next_batch() override {
+    if (draws_++ == throw_on_) throw std::runtime_error("feed broke on purpose");
+    std::vector<WorkItem> batch;
+    while (!items_.empty() && batch.size() < per_batch_) {
+      batch.push_back(std::move(items_.back()));
+      items_.pop_back();
+    }
+    return batch;
+  }
+  bool on_demand() const override { return on_demand_; }
+
+ private:
+  std::vector<WorkItem> items_;
+  std::size_t per_batch_;
+  int throw_on_;
+  int draws_ = 0;
+  bool on_demand_;
+};
+
+StrategyContext context_for(WorkFeed& feed, int workers, std::atomic<std::uint64_t>& done) {
+  StrategyContext ctx;
+  ctx.feed = &feed;
+  ctx.workers = workers;
+  ctx.worker_exe = GRAYBENCH_EXE;
+  ctx.origin = Clock::now();
+  ctx.done = &done;
+  return ctx;
+}
+
+TEST_P(EveryStrategy, ThrowingFeedReachesTheCaller) {
+  const auto& [strategy, workers] = GetParam();
+  struct Case {
+    const char* what;
+    std::size_t per_batch;
+    int throw_on;
+    bool on_demand;
+  };
+  // First draw; after one batch (images in flight when it throws); on demand (OpenMP's threads
+  // draw inside their parallel region).
+  for (const Case& c : {Case{"first draw", 100, 0, false}, Case{"second draw", 100, 1, false},
+                        Case{"on demand", 2, 2, true}}) {
+    SCOPED_TRACE(c.what);
+    ThrowingFeed feed(items_of(Dataset::get().list()), c.per_batch, c.throw_on, c.on_demand);
+    std::atomic<std::uint64_t> done{0};
+    const StrategyContext ctx = context_for(feed, workers, done);
+    try {
+      strategy_info(strategy).run(ctx);
+      ADD_FAILURE() << "no exception reached the caller";
+    } catch (const std::runtime_error& e) {
+      EXPECT_STREQ(e.what(), "feed broke on purpose");
+    }
+  }
+}
+
+TEST_P(EveryStrategy, ThrowingImageWorkReachesTheCaller) {
+  const auto& [strategy, workers] = GetParam();
+  // The third image's work throws a non-image exception (on a worker thread, inside an OpenMP
+  // region, or in the parent of a worker process): it must reach this thread, not terminate.
+  arm_test_failure(TestFailureSite::kImage, 2);
+  StaticFeed feed(items_of(Dataset::get().list()));
+  std::atomic<std::uint64_t> done{0};
+  const StrategyContext ctx = context_for(feed, workers, done);
+  std::string caught;
+  try {
+    strategy_info(strategy).run(ctx);
+  } catch (const std::runtime_error& e) {
+    caught = e.what();
+  }
+  disarm_test_failure();
+  EXPECT_NE(caught.find("injected test failure in the image work"), std::string::npos) << caught;
+}
+
 INSTANTIATE_TEST_SUITE_P(Table, EveryStrategy, ::testing::ValuesIn(all_params()), name);
+
+std::set<int> fds_listed_in(const fs::path& file) {
+  std::set<int> fds;
+  std::ifstream in(file);
+  for (int fd = 0; in >> fd;)
+    fds.insert(fd);
+  return fds;
+}
+
+TEST(Processes, WorkersInheritOnlyTheirProtocolDescriptors) {
+  // Stand-ins for descriptors another library (MPI's sockets) opened without O_CLOEXEC: one
+  // anywhere, and where they could pass for protocol descriptors 5 and 6 under --ipc pipe.
+  std::vector<int> strays = {::open("/dev/null", O_RDONLY)};
+  for (const int at : {kShmInputFd, kShmOutputFd}) {
+    if (::fcntl(at, F_GETFD) < 0) strays.push_back(::dup2(strays.front(), at));
+  }
+  for (const int fd : strays)
+    ASSERT_GE(fd, 0);
+  const char* paths[] = {"closefrom", "fallback"};
+  for (const char* path : paths) {
+    for (const Ipc ipc : {Ipc::kPipe, Ipc::kShm}) {
+      SCOPED_TRACE(std::string(path) + (ipc == Ipc::kShm ? " shm" : " pipe"));
+      TempDir lists;
+      ::setenv("GRAYBENCH_TEST_WORKER_FD_LIST", lists.path().c_str(), 1);
+      if (std::string(path) == "fallback") ::setenv("GRAYBENCH_TEST_SPAWN_FALLBACK", "1", 1);
+      const Outcome o = run(Strategy::kProcesses, 2, items_of(Dataset::get().list()), "", ipc);
+      ::unsetenv("GRAYBENCH_TEST_SPAWN_FALLBACK");
+      ::unsetenv("GRAYBENCH_TEST_WORKER_FD_LIST");
+      EXPECT_EQ(o.checksums, reference_checksums());
+      std::set<int> expected = {0, 1, 2, kTaskFd, kResultFd};
+      if (ipc == Ipc::kShm) expected.insert({kShmInputFd, kShmOutputFd});
+      int workers = 0;
+      for (const auto& e : fs::directory_iterator(lists.path())) {
+        ++workers;
+        EXPECT_EQ(fds_listed_in(e.path()), expected) << e.path();
+      }
+      EXPECT_EQ(workers, 2);
+    }
+  }
+  for (const int fd : strays)
+    ::close(fd);
+}
 
 TEST(Processes, SharedMemoryIpcMatchesPipe) {
   const auto& list = Dataset::get().list();
@@ -291,11 +422,18 @@ TEST(Gil, OneHolderAtATimeAndForcedSwitches) {
   Gil gil(std::chrono::microseconds(200));
   std::atomic<int> holders{0};
   std::atomic<int> max_holders{0};
+  std::atomic<int> finished{0};
+  std::latch start(2);
   auto body = [&] {
+    start.arrive_and_wait();  // both threads contend from the start, however slow their creation
     for (int round = 0; round < 5; ++round) {
       GilSection hold(&gil);
-      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(3);
-      while (std::chrono::steady_clock::now() < until) {
+      const auto before = gil.switches();
+      // Hold until the lock has been handed over to the other thread (which waits for it), or
+      // that thread is done: a state to wait for, not a time. The deadline only bounds a bug.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (gil.switches() == before && finished.load() == 0 &&
+             std::chrono::steady_clock::now() < deadline) {
         const int h = ++holders;
         int m = max_holders.load();
         while (h > m && !max_holders.compare_exchange_weak(m, h)) {
@@ -304,14 +442,14 @@ TEST(Gil, OneHolderAtATimeAndForcedSwitches) {
         gil.maybe_yield();
       }
     }
+    ++finished;
   };
   std::thread a(body), b(body);
   a.join();
   b.join();
   EXPECT_EQ(max_holders.load(), 1);
-  // Each 3 ms hold spans many 200 us intervals while the other thread waits: the lock must
-  // have been handed over (timing on a loaded machine decides how often).
-  EXPECT_GE(gil.switches(), 1u);
+  // Every round of the thread that finishes first ends in a hand-over.
+  EXPECT_GE(gil.switches(), 5u);
 
   Gil alone(std::chrono::microseconds(1));
   {

@@ -1,0 +1,35 @@
+#pragma once
+
+// Decoders and encoders behind io/codec.hpp's interface; nothing outside src/io includes this.
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "io/codec.hpp"
+
+namespace graybench::detail {
+
+/// True when `encoded` starts with a JPEG SOI marker.
+bool is_jpeg(std::span<const std::uint8_t> encoded);
+/// True when `encoded` starts with the PNG signature.
+bool is_png(std::span<const std::uint8_t> encoded);
+
+/// libjpeg-turbo with Pillow's settings. Throws ImageError(kDecodeError).
+void decode_jpeg(std::span<const std::uint8_t> encoded, Image& out);
+
+/// libspng. Returns false, leaving `out` untouched, for the layouts it leaves to stb_image so
+/// their channel count stays what it always was (bit depth below 8, tRNS on gray or RGB).
+/// Throws ImageError(kDecodeError).
+bool decode_png(std::span<const std::uint8_t> encoded, Image& out);
+
+/// stb_image, any format it reads. Throws ImageError(kDecodeError).
+void decode_stb(std::span<const std::uint8_t> encoded, Image& out);
+
+/// Library versions: libjpeg-turbo's (compile time: the library has no run-time query),
+/// libspng's (run time), libdeflate's (compile time: none at run time in 1.14).
+std::string jpeg_library_version();
+std::string spng_library_version();
+std::string deflate_library_version();
+
+}  // namespace graybench::detail

@@ -1,0 +1,1 @@
+"""graybench's Python tools: load, report, merge, simulate, baseline."""
