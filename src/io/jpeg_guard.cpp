@@ -37,8 +37,12 @@ std::optional<std::string> check_dht(std::span<const std::uint8_t> seg) {
 }  // namespace
 
 std::optional<std::string> jpeg_huffman_problem(std::span<const std::uint8_t> d) {
-  if (d.size() < 2 || d[0] != 0xFF || d[1] != 0xD8) return std::nullopt;  // not a JPEG
-  std::size_t i = 2;
+  if (d.size() < 2 || d[0] != 0xFF) return std::nullopt;  // not a JPEG
+  std::size_t i = 1;
+  while (i < d.size() && d[i] == 0xFF)
+    ++i;  // stb skips fill bytes before the SOI marker too (FF FF D8 is a JPEG to it)
+  if (i >= d.size() || d[i] != 0xD8) return std::nullopt;  // not a JPEG
+  ++i;
   while (i + 1 < d.size()) {
     if (d[i] != 0xFF) {
       ++i;  // entropy-coded data or junk between segments: stb scans forward the same way
