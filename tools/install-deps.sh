@@ -11,6 +11,7 @@ packages=(
   libboost-program-options-dev
   libhwy-dev libxxhash-dev
   libgtest-dev libbenchmark-dev
+  clang libclang-rt-14-dev
   slurm-wlm slurmctld slurmd slurm-client slurm-wlm-basic-plugins munge lmod
   python3 python3-h5py python3-pandas python3-numpy python3-matplotlib python3-pil python3-pytest
   python3-xxhash libvips-tools

@@ -198,6 +198,7 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   a.set("mode", std::string(name_of(config.mode)));
   a.set("cache", std::string(name_of(config.cache)));
   a.set("kernel_repeat", std::int64_t{config.kernel_repeat});
+  a.set("max_pixels", static_cast<std::int64_t>(config.max_pixels));
   a.set("gil", std::int64_t{config.gil ? 1 : 0});
   a.set("gil_interval_s", config.gil_interval_ms / 1000.0);
   a.set("ipc", std::string(name_of(config.ipc)));
@@ -402,7 +403,8 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
     }
   };
 
-  bool interrupted = false;
+  bool interrupted = false, in_warmup = false;
+  int saved = 0;
   for (const RunSpec& spec : plan_sweep(config)) {
     RankRun mine = execute_on_rank(spec, config, comm, files, estimates);
     GatheredRun gathered = gather_run(mine, comm);
@@ -411,11 +413,15 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
     if (comm.rank() == 0 && !spec.warmup) {
       RunResult run = assemble_run(spec, mine, std::move(gathered), files.size());
       save(run, spec);
+      ++saved;
     }
-    if (interrupted) break;
+    if (interrupted) {
+      in_warmup = spec.warmup;
+      break;
+    }
   }
   const std::string saved_in = fallback.value_or(config.results);
-  if (comm.rank() == 0 && !config.quiet) {
+  if (comm.rank() == 0 && !config.quiet && saved > 0) {
     if (made.size() > 1) out << sweep_table(made, comm.size(), saved_in);
     out << "results: " << saved_in << (fallback ? " (could not write " + config.results + ")" : "")
         << "\n"
@@ -434,9 +440,19 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
   }
   if (interrupted) {
     if (comm.rank() == 0) {
+      // Say what is true: a warm-up run is never saved, and it may be all there was.
+      std::string what;
+      if (saved == 0) {
+        what = in_warmup ? "during a warm-up run, before any measured run: nothing was saved"
+                         : "nothing was saved";
+      } else {
+        what = std::to_string(saved) + " measured run(s) saved in " + saved_in +
+               (in_warmup ? " (the warm-up run that was interrupted is not saved)"
+                          : ", the last one as incomplete");
+      }
       std::cerr << "graybench: interrupted"
                 << (stop_signal() ? " by signal " + std::to_string(stop_signal()) : std::string())
-                << ": the runs so far are saved, the last one as incomplete\n";
+                << ": " << what << "\n";
     }
     return ExitCode::kInterrupted;
   }

@@ -5,7 +5,9 @@
 #include <memory>
 
 #include "app/progress.hpp"
+#include "app/redistribute.hpp"
 #include "core/posix.hpp"
+#include "io/limits.hpp"
 #include "io/page_cache.hpp"
 #include "mpi/distribution.hpp"
 #include "strategies/gil.hpp"
@@ -74,7 +76,7 @@ RankRun execute_on_rank(const RunSpec& spec, const Config& config, const mpi::Co
     if (largest_first(spec, config)) order_largest_first(*items);
     if (config.mode == Mode::kMemory) {
       for (auto& item : *items)
-        preload(item, config.decoder);
+        preload(item, config.decoder, config.max_pixels);
     }
   }
 
@@ -84,6 +86,9 @@ RankRun execute_on_rank(const RunSpec& spec, const Config& config, const mpi::Co
   ctx.work.kernel_repeat = config.kernel_repeat;
   ctx.work.decoder = config.decoder;
   ctx.work.png_level = config.png_level;
+  ctx.work.max_pixels = config.max_pixels;
+  MemoryBudget budget(default_memory_budget());
+  ctx.work.budget = &budget;
   const auto gil_interval =
       std::chrono::nanoseconds(static_cast<std::int64_t>(config.gil_interval_ms * 1e6));
   std::unique_ptr<Gil> gil;
@@ -122,6 +127,11 @@ RankRun execute_on_rank(const RunSpec& spec, const Config& config, const mpi::Co
   }
   const auto t_compute = Clock::now();
   feed->finish();  // rank 0's dispatcher, if any, answers every rank: waiting here is idle time
+  std::uint64_t redistributed = 0;
+  if (config.distribution == Distribution::kDynamic) {
+    // Images a rank could not run (its worker processes ran out) go to the ranks that can.
+    redistributed = redistribute_returned(ctx, spec.strategy, outcome, comm);
+  }
   comm.barrier();
   const auto t_end = Clock::now();
   out.finished = std::chrono::system_clock::now();
@@ -145,6 +155,12 @@ RankRun execute_on_rank(const RunSpec& spec, const Config& config, const mpi::Co
   out.rank.max_rss_kb = usage1.max_rss_kb;
   out.images = std::move(outcome.records);
   out.strategy_attrs = std::move(outcome.attrs);
+  // Collective: the memory budget as the ranks saw it.
+  const double budget_bytes = comm.max(static_cast<double>(budget.capacity()));
+  const double budget_waits = comm.max(static_cast<double>(budget.waits()));
+  out.strategy_attrs.set("memory_budget_bytes", static_cast<std::int64_t>(budget_bytes));
+  out.strategy_attrs.set("memory_budget_waits", static_cast<std::int64_t>(budget_waits));
+  out.strategy_attrs.set("images_redistributed", static_cast<std::int64_t>(redistributed));
   out.strategy_attrs.set("item_order",
                          std::string(largest_first(spec, config) ? "largest_first" : "listed"));
   if (gil) out.gil_switches = static_cast<std::int64_t>(gil->switches());

@@ -79,7 +79,7 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   Config& c = result.config;
   std::string strategy = "sequential", workers, distribution = "block", mode = "files",
               omp_schedule = "dynamic,1", ipc = "pipe", dynamic_counter = "auto", progress = "auto",
-              cache = "warm";
+              cache = "warm", max_pixels = std::to_string(c.max_pixels);
   std::string decoder = "auto";
 
   po::options_description desc(
@@ -112,6 +112,9 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
                            "from the page cache before each repetition").c_str())
       ("kernel-repeat", po::value<int>(&c.kernel_repeat)->default_value(c.kernel_repeat)->value_name("K"),
        "run the grayscale kernel K times per image (same result): dials in CPU-bound work")
+      ("max-pixels", po::value<std::string>(&max_pixels)->default_value(max_pixels)->value_name("N"),
+       "an image whose header declares more than N pixels is not decoded: a failed row "
+       "(default 2^28)")
       ("gil", po::bool_switch(&c.gil), "emulate Python's GIL: one lock per process around the kernel")
       ("gil-interval", po::value<double>(&c.gil_interval_ms)->default_value(c.gil_interval_ms)->value_name("MS"),
        "GIL switch interval in milliseconds (Python's default is 5)")
@@ -215,6 +218,13 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
   c.mode = parse_enum_or_throw<Mode>(mode, "--mode");
   c.cache = parse_enum_or_throw<Cache>(cache, "--cache");
   if (c.kernel_repeat < 1) throw UsageError("--kernel-repeat must be >= 1");
+  // Digits only: Boost would wrap "-1" into a huge unsigned number.
+  if (max_pixels.empty() || max_pixels.size() > 19 ||
+      max_pixels.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoull(max_pixels) < 1) {
+    throw UsageError("--max-pixels: must be a whole number >= 1, got '" + max_pixels + "'");
+  }
+  c.max_pixels = std::stoull(max_pixels);
   if (!(c.gil_interval_ms > 0) || c.gil_interval_ms > 60000) {
     throw UsageError("--gil-interval must be > 0 and <= 60000 ms");
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <cstdlib>
 #include <functional>
 #include <optional>
@@ -45,6 +46,7 @@ struct Config {
   using Cache = graybench::Cache;
   Cache cache = Cache::kWarm;
   int kernel_repeat = 1;
+  std::uint64_t max_pixels = std::uint64_t{1} << 28;  ///< larger images fail (--max-pixels)
   bool gil = false;
   double gil_interval_ms = 5.0;
   OmpSchedule omp;

@@ -66,6 +66,9 @@ class WorkFeed {
   /// Called by the main thread once the strategy returned, before any other MPI call: ends
   /// whatever the feed runs in the background (rank 0's dispatcher).
   virtual void finish() {}
+  /// Called by the main thread when this rank can run nothing more (its worker processes ran
+  /// out): it draws no more, so the rest of an on-demand feed goes to the other ranks.
+  virtual void leave() {}
   /// True when items are drawn on demand (dynamic distribution): a strategy should draw small
   /// batches as its workers free up rather than plan a loop over a known set.
   virtual bool on_demand() const { return false; }

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -19,6 +20,7 @@
 
 #include "core/errors.hpp"
 #include "core/posix.hpp"
+#include "core/utf8.hpp"
 #include "h5/handle.hpp"
 #include "h5/store.hpp"
 #include "io/listing.hpp"
@@ -33,6 +35,13 @@ using h5::check;
 using h5::Handle;
 
 namespace {
+
+/// A string as the file stores it (every string field is declared UTF-8): escape_utf8() where
+/// needed (docs/schema.md, "Strings"), else the original; `keep` owns the escaped copies.
+const char* stored_string(const std::string& s, std::deque<std::string>& keep) {
+  if (s.find('\\') == std::string::npos && is_valid_utf8(s)) return s.c_str();
+  return keep.emplace_back(escape_utf8(s)).c_str();
+}
 
 /// A type for HDF5 enum fields: ImageStatus by its name table (h5dump shows the names).
 Handle status_enum_type() {
@@ -110,14 +119,15 @@ class RowLayout {
     return t;
   }
 
-  /// Writes `rec` into `row` (strings point into `rec`, which must outlive the write).
-  void pack(const R& rec, std::byte* row) const {
+  /// Writes `rec` into `row` (strings point into `rec` or `keep`, which must outlive the
+  /// write); strings go through stored_string().
+  void pack(const R& rec, std::byte* row, std::deque<std::string>& keep) const {
     for (const auto& s : slots_) {
       std::visit(
           [&](auto m) {
             using T = std::remove_cvref_t<decltype(rec.*m)>;
             if constexpr (std::is_same_v<T, std::string>) {
-              const char* p = (rec.*m).c_str();
+              const char* p = stored_string(rec.*m, keep);
               std::memcpy(row + s.offset, &p, sizeof p);
             } else {
               std::memcpy(row + s.offset, &(rec.*m), sizeof(T));
@@ -226,8 +236,9 @@ void write_table(hid_t parent, const std::string& name, const std::vector<R>& ro
             "create dataset " + name);
   if (n == 0) return;
   std::vector<std::byte> buf(rows.size() * layout.size());
+  std::deque<std::string> keep;
   for (std::size_t i = 0; i < rows.size(); ++i)
-    layout.pack(rows[i], buf.data() + i * layout.size());
+    layout.pack(rows[i], buf.data() + i * layout.size(), keep);
   check(H5Dwrite(ds, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), "write dataset " + name);
 }
 
@@ -265,7 +276,8 @@ void write_attr(hid_t obj, const std::string& name, const AttrValue& value) {
   } else {
     Handle type = h5::vlen_string_type();
     Handle a(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), what);
-    const char* s = std::get<std::string>(value).c_str();
+    std::deque<std::string> keep;
+    const char* s = stored_string(std::get<std::string>(value), keep);
     check(H5Awrite(a, type, &s), what);
   }
 }

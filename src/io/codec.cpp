@@ -7,7 +7,10 @@
 #include <string>
 
 #include "core/errors.hpp"
+#include "core/utf8.hpp"
 #include "io/codec_internal.hpp"
+#include "io/jpeg_guard.hpp"
+#include "io/limits.hpp"
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -84,6 +87,18 @@ void put_chunk(std::vector<std::uint8_t>& out, const char* type, const std::uint
   put_be32(out, crc32(out.data() + start, n + 4));
 }
 
+/// stb's reason for the last failure on this thread, never empty and free of control
+/// characters (stb quotes raw chunk-type bytes: "PLT\xe5 PNG chunk not known").
+std::string stb_reason() {
+  const char* reason = stbi_failure_reason();
+  if (!reason || !*reason) return "the decoder gave no reason (unsupported or corrupt file)";
+  const std::string_view r(reason);
+  if (r == "outofmem") return "out of memory";
+  if (r == "unknown image type")
+    return "unknown image type (not PNG, JPEG, BMP, TGA, GIF, PNM or PSD)";
+  return without_controls(r);
+}
+
 }  // namespace
 
 namespace detail {
@@ -92,17 +107,19 @@ void decode_stb(std::span<const std::uint8_t> encoded, Image& out) {
   if (encoded.size() > static_cast<std::size_t>(INT32_MAX)) {
     throw ImageError(ImageStatus::kDecodeError, "decode failed: file larger than 2 GiB");
   }
+  // stb_image 2.27 writes out of bounds on Huffman tables with more than 256 codes: such a
+  // file never reaches it.
+  if (auto problem = jpeg_huffman_problem(encoded)) {
+    throw ImageError(ImageStatus::kDecodeError, "decode failed: corrupt JPEG: " + *problem);
+  }
   const int len = static_cast<int>(encoded.size());
   int width = 0, height = 0, channels = 0;
   const int bit_depth = stbi_is_16_bit_from_memory(encoded.data(), len) ? 16 : 8;
   // desired_channels = 0: keep the file's own layout; our kernel does the conversion.
+  stbi__g_failure_reason = nullptr;  // a reason left from an earlier file is not this one's
   std::unique_ptr<stbi_uc, StbFree> data(
       stbi_load_from_memory(encoded.data(), len, &width, &height, &channels, 0));
-  if (!data) {
-    const char* reason = stbi_failure_reason();
-    throw ImageError(ImageStatus::kDecodeError,
-                     std::string("decode failed: ") + (reason ? reason : "unknown format"));
-  }
+  if (!data) throw ImageError(ImageStatus::kDecodeError, "decode failed: " + stb_reason());
   out.width = width;
   out.height = height;
   out.channels = channels;
@@ -128,9 +145,10 @@ Image decode_image(std::span<const std::uint8_t> encoded, Decoder decoder) {
 }
 
 std::optional<std::uint64_t> probe_pixels(const std::string& path) {
-  int w = 0, h = 0, c = 0;
-  if (!stbi_info(path.c_str(), &w, &h, &c) || w <= 0 || h <= 0) return std::nullopt;
-  return static_cast<std::uint64_t>(w) * static_cast<std::uint64_t>(h);
+  // Our own header reader, not stbi_info: safe on hostile files, never blocked by a FIFO.
+  const auto dims = probe_file_dimensions(path);
+  if (!dims || dims->pixels() == 0) return std::nullopt;
+  return dims->pixels();
 }
 
 std::vector<std::uint8_t> encode_png_stb(std::span<const std::uint8_t> pixels, int width,

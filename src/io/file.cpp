@@ -24,10 +24,21 @@ std::vector<std::uint8_t> read_file(const fs::path& path) {
 
 void read_file(const fs::path& path, std::vector<std::uint8_t>& data) {
   try {
-    Fd fd = Fd::open(path, O_RDONLY | O_CLOEXEC);
+    // Non-blocking, then checked on the open descriptor: a FIFO or device swapped in after
+    // listing is refused instead of blocking a worker forever (and nothing can swap it again
+    // between the check and the read).
+    Fd fd = Fd::open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw_errno("fstat " + path.string());
-    if (S_ISDIR(st.st_mode)) throw std::runtime_error(path.string() + ": is a directory");
+    if (!S_ISREG(st.st_mode)) {
+      const char* kind = S_ISDIR(st.st_mode)    ? "a directory"
+                         : S_ISFIFO(st.st_mode) ? "a FIFO"
+                         : S_ISCHR(st.st_mode)  ? "a character device"
+                         : S_ISBLK(st.st_mode)  ? "a block device"
+                         : S_ISSOCK(st.st_mode) ? "a socket"
+                                                : "of an unknown kind";
+      throw std::runtime_error(path.string() + ": is " + kind + ", not a regular file");
+    }
     data.resize(static_cast<std::size_t>(st.st_size));
     const std::size_t got = read_fully(fd.get(), data.data(), data.size());
     data.resize(got);

@@ -74,6 +74,8 @@ class ChunkCounter {
   /// Returns the counter's old value and adds `k`. Main thread only.
   virtual std::uint64_t fetch_add(std::uint64_t k) = 0;
   virtual void finish() {}
+  /// This rank draws no more before the counter is exhausted.
+  virtual void leave() {}
   virtual const char* mechanism() const = 0;
 };
 
@@ -153,6 +155,14 @@ class DispatcherCounter final : public ChunkCounter {
     return start;
   }
 
+  void leave() override {
+    // The dispatcher counts the ranks it has yet to tell "exhausted": one that leaves early
+    // says so instead (no reply), or rank 0 would wait for it forever.
+    if (comm_.rank() == 0) return;
+    const std::uint64_t k = kLeave;
+    mpi::check(MPI_Send(&k, 1, MPI_UINT64_T, 0, kRequest, comm_.get()), "MPI_Send(leave)");
+  }
+
   void finish() override {
     if (comm_.rank() != 0) return;
     start_dispatcher();  // rank 0 may have had nothing to draw: the others still need answers
@@ -164,6 +174,7 @@ class DispatcherCounter final : public ChunkCounter {
  private:
   static constexpr int kRequest = 1;
   static constexpr int kReply = 2;
+  static constexpr std::uint64_t kLeave = UINT64_MAX;  ///< request meaning "I draw no more"
 
   void start_dispatcher() {
     if (started_) return;
@@ -191,6 +202,10 @@ class DispatcherCounter final : public ChunkCounter {
         // The pending receive is left to MPI_Abort, which follows.
         if (abandon_.load(std::memory_order_relaxed)) return;
         std::this_thread::sleep_for(std::chrono::microseconds(20));
+      }
+      if (k == kLeave) {
+        --open;
+        continue;
       }
       const std::uint64_t start = next_.fetch_add(k);
       mpi::check(MPI_Send(&start, 1, MPI_UINT64_T, status.MPI_SOURCE, kReply, comm_.get()),
@@ -241,6 +256,11 @@ class DynamicFeed final : public WorkFeed {
     return batch;
   }
   void finish() override { counter_->finish(); }
+  void leave() override {
+    if (exhausted_) return;
+    exhausted_ = true;
+    counter_->leave();
+  }
   bool on_demand() const override { return true; }
   std::string mechanism() const override { return counter_->mechanism(); }
 

@@ -4,9 +4,11 @@
 #include <filesystem>
 #include <utility>
 
+#include "core/cancel.hpp"
 #include "core/errors.hpp"
 #include "io/codec.hpp"
 #include "io/file.hpp"
+#include "io/limits.hpp"
 #include "kernel/checksum.hpp"
 #include "kernel/grayscale.hpp"
 #include "strategies/gil.hpp"
@@ -17,20 +19,56 @@ namespace {
 /// The kernel, under the emulated GIL when one is given: in slices, so the holder can hand
 /// the lock over at the switch interval as CPython does between bytecodes.
 void convert(const Image& img, std::span<std::uint8_t> gray, Gil* gil) {
+  const std::size_t n = gray.size();
+  const auto ch = static_cast<std::size_t>(img.channels);
   if (!gil) {
-    to_gray(img.pixels, img.channels, gray);
+    // Slices keep a stop request (SIGTERM) answered within a fraction of a second even for
+    // the largest image --max-pixels allows.
+    constexpr std::size_t kStopSlice = std::size_t{1} << 22;
+    for (std::size_t p = 0; p < n; p += kStopSlice) {
+      const std::size_t m = std::min(kStopSlice, n - p);
+      to_gray(std::span(img.pixels).subspan(p * ch, m * ch), img.channels, gray.subspan(p, m));
+      throw_if_stopped();
+    }
     return;
   }
   constexpr std::size_t kSlice = 16384;  // pixels: ~10 us of work between switch checks
-  const std::size_t n = gray.size();
-  const auto ch = static_cast<std::size_t>(img.channels);
   GilSection hold(gil);
   for (std::size_t p = 0; p < n; p += kSlice) {
     const std::size_t m = std::min(kSlice, n - p);
     to_gray(std::span(img.pixels).subspan(p * ch, m * ch), img.channels, gray.subspan(p, m));
     gil->maybe_yield();
   }
+  throw_if_stopped();
 }
+
+std::uint64_t pixel_limit(std::uint64_t max_pixels) {
+  return max_pixels ? max_pixels : UINT64_MAX;
+}
+
+/// Decodes with whichever decoder `decoder` picks (libjpeg-turbo, libspng or stb) after the
+/// header was checked against the pixel limit, then checks the decoded size again (a header
+/// the probe could not read).
+void decode_checked(std::span<const std::uint8_t> encoded, Image& out, Decoder decoder,
+                    std::uint64_t max_pixels) {
+  decode_image(encoded, out, decoder);
+  const std::uint64_t limit = pixel_limit(max_pixels);
+  if (out.pixel_count() > limit) {
+    throw ImageError(ImageStatus::kDecodeError,
+                     "exceeds --max-pixels (" + std::to_string(out.width) + " x " +
+                         std::to_string(out.height) + " > " + std::to_string(limit) + ")");
+  }
+}
+
+/// Decodes under the pixel limit: the header is checked before any decoder allocates anything.
+Image decode_limited(std::span<const std::uint8_t> encoded, Decoder decoder,
+                     std::uint64_t max_pixels) {
+  check_pixel_limit(encoded, pixel_limit(max_pixels));
+  Image img;
+  decode_checked(encoded, img, decoder, max_pixels);
+  return img;
+}
+
 /// Buffers reused from one image to the next by the thread (worker) processing them: after the
 /// first images, reading, decoding, converting and encoding allocate nothing and touch no fresh
 /// pages (page faults on fresh buffers cost ~20 % of the decode-only profile).
@@ -52,6 +90,10 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
   ImageRecord rec;
   rec.image = item.index;
   rec.path = item.file.path;
+  rec.attempts = 1;  // the processes parent says when this is a retry
+  // Memory from the rank's budget, held until the record's end time is taken: the span the
+  // record shows always lies inside the time the memory was held.
+  MemoryBudget::Lease lease;
   auto t = Clock::now();
   rec.t_start = seconds_between(origin, t);
   auto lap = [&t]() {
@@ -69,7 +111,14 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
       read_file(item.file.path, buf.encoded);
       rec.bytes_in = buf.encoded.size();
       rec.read_s = lap();
-      decode_image(buf.encoded, buf.image, options.decoder);
+      const auto dims = check_pixel_limit(buf.encoded, pixel_limit(options.max_pixels));
+      if (options.budget) {
+        // Unknown dimensions: the decoder will most likely refuse the file; count its size.
+        lease =
+            options.budget->acquire(dims ? image_memory_cost(dims->pixels()) : buf.encoded.size());
+        t = Clock::now();  // waiting for memory is no phase of the image's own work
+      }
+      decode_checked(buf.encoded, buf.image, options.decoder, options.max_pixels);
       rec.decode_s = lap();
     } else {
       rec.bytes_in = item.file.size;  // memory mode: read and decode happened before the clock
@@ -100,6 +149,14 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
     rec.status = e.status();
     rec.error = e.what();
     rec.checksum = 0;
+  } catch (const StopRequested& e) {
+    rec.status = ImageStatus::kNotProcessed;
+    rec.error = e.what();
+    rec.checksum = 0;
+  } catch (const std::bad_alloc&) {
+    rec.status = ImageStatus::kInternalError;
+    rec.error = "out of memory";
+    rec.checksum = 0;
   } catch (const std::exception& e) {
     rec.status = ImageStatus::kInternalError;
     rec.error = e.what();
@@ -109,9 +166,9 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
   return rec;
 }
 
-void preload(WorkItem& item, Decoder decoder) {
+void preload(WorkItem& item, Decoder decoder, std::uint64_t max_pixels) {
   try {
-    item.decoded = decode_image(read_file(item.file.path), decoder);
+    item.decoded = decode_limited(read_file(item.file.path), decoder, max_pixels);
   } catch (const ImageError& e) {
     item.preload_status = e.status();
     item.preload_error = e.what();
@@ -142,6 +199,7 @@ ImageRecord unprocessed_record(const WorkItem& item, ImageStatus status, const s
   rec.bytes_in = 0;
   rec.status = status;
   rec.error = why;
+  rec.attempts = 0;  // no worker took it
   return rec;
 }
 

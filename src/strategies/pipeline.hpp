@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "core/work_item.hpp"
@@ -9,6 +10,7 @@
 namespace graybench {
 
 class Gil;
+class MemoryBudget;
 
 /// What the per-image work does, shared by every strategy.
 struct WorkOptions {
@@ -17,11 +19,13 @@ struct WorkOptions {
   Gil* gil = nullptr;      ///< emulated GIL held around the kernel, or none
   Decoder decoder = Decoder::kAuto;  ///< which decoders read the input
   int png_level = kPngLevelDefault;  ///< compression level of the PNGs written
+  std::uint64_t max_pixels = 0;      ///< images whose header declares more fail (0: no limit)
+  MemoryBudget* budget = nullptr;    ///< the rank's memory budget images take from, or none
 };
 
 /// Memory mode: reads and decodes `item` now, outside any timed region; a failure is kept in
-/// the item and reported when it is processed.
-void preload(WorkItem& item, Decoder decoder = Decoder::kAuto);
+/// the item and reported when it is processed. Images above `max_pixels` (0: none) fail.
+void preload(WorkItem& item, Decoder decoder = Decoder::kAuto, std::uint64_t max_pixels = 0);
 
 /// The per-image work: read and decode (unless preloaded), convert (kernel_repeat times),
 /// checksum, and with an output dir encode and write the PNG. Every phase is timed; times are

@@ -1,7 +1,9 @@
 // `processes`: N worker processes (the analogue of multiprocessing.Pool / ProcessPoolExecutor).
 // An initialised MPI process must never fork(): we posix_spawn our own binary in --worker-mode,
 // which does not touch MPI, and feed it one task at a time over a pipe. A child whose result
-// pipe reaches end of file has died: its task becomes a worker_lost row and the rest go on.
+// pipe reaches end of file has died, and one that does not answer within a deadline derived
+// from its image's size is killed: either way its task is retried once on a fresh worker, and
+// an image that ends two workers becomes a worker_lost row naming how they ended.
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
@@ -27,6 +29,7 @@
 #include "core/fault_injection.hpp"
 #include "core/posix.hpp"
 #include "core/wire.hpp"
+#include "io/limits.hpp"
 #include "kernel/checksum.hpp"
 #include "strategies/shm.hpp"
 #include "strategies/strategy.hpp"
@@ -42,6 +45,20 @@ struct InFlight {
   WorkItem item;
   double ipc_send_s = 0;
   std::uint64_t ipc_send_bytes = 0;
+  int attempt = 1;
+  Clock::time_point deadline;  ///< no answer by then: the worker is stuck or stopped
+  double limit_s = 0;          ///< the deadline's length
+  std::string earlier;         ///< how the worker of the previous attempt ended
+  MemoryBudget::Lease lease;   ///< the rank's memory this image may use
+};
+
+/// An item waiting for a worker, with what the parent knows about it before any worker does.
+struct Pending {
+  WorkItem item;
+  int attempt = 1;
+  std::string earlier;  ///< how the worker of an earlier attempt ended
+  std::optional<Dimensions> dims;
+  bool probed = false;
 };
 
 struct Worker {
@@ -56,8 +73,12 @@ struct Worker {
 };
 
 std::string describe_exit(int status) {
-  if (WIFSIGNALED(status))
-    return std::string("killed by signal ") + std::to_string(WTERMSIG(status));
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    const char* abbrev = sigabbrev_np(sig);
+    return "killed by signal " + std::to_string(sig) +
+           (abbrev ? std::string(" (SIG") + abbrev + ")" : std::string());
+  }
   if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
   return "ended";
 }
@@ -92,6 +113,7 @@ Worker spawn_worker(const StrategyContext& ctx, int id) {
                                         .count()),
       "ipc=" + std::string(to_string(ctx.ipc)),
       "kernel_repeat=" + std::to_string(ctx.work.kernel_repeat),
+      "max_pixels=" + std::to_string(ctx.work.max_pixels),
       "gil_interval_ns=" + std::to_string(ctx.gil_interval.count()),
       "output_dir=" + ctx.work.output_dir,
       "decoder=" + std::string(to_string(ctx.work.decoder)),
@@ -192,9 +214,25 @@ ImageRecord lost_record(const WorkItem& item, const Worker& w, const std::string
   return rec;
 }
 
+/// Seconds a worker may take for an image before it counts as stuck: a base (60 s, or
+/// $GRAYBENCH_WORKER_DEADLINE_S) plus generous per-pixel allowances for decoding and encoding
+/// (1 us) and each kernel repeat (20 ns), so only a worker that stopped making progress hits it.
+double deadline_s(const StrategyContext& ctx, const Pending& p) {
+  static const double base = [] {
+    const char* env = std::getenv("GRAYBENCH_WORKER_DEADLINE_S");
+    const double v = env ? std::atof(env) : 0.0;
+    return v > 0 ? v : 60.0;
+  }();
+  // Unknown dimensions: a generous guess from the file size (compressed 20:1).
+  const double pixels =
+      p.dims ? static_cast<double>(p.dims->pixels()) : 20.0 * static_cast<double>(p.item.file.size);
+  return base + pixels * (1e-6 + 2e-8 * ctx.work.kernel_repeat);
+}
+
 /// Sends one task; false if the worker is gone (EPIPE).
-bool send_task(const StrategyContext& ctx, Worker& w, WorkItem& item) {
+bool send_task(const StrategyContext& ctx, Worker& w, WorkItem& item, int attempt) {
   WireWriter msg;
+  msg.put<std::int32_t>(attempt);
   put(msg, item);
   InFlight f;
   const auto t0 = Clock::now();
@@ -221,8 +259,9 @@ bool send_task(const StrategyContext& ctx, Worker& w, WorkItem& item) {
     throw;
   }
   f.ipc_send_s = item.decoded ? seconds_between(t0, Clock::now()) : 0.0;
-  item.decoded.reset();
+  // Memory mode keeps the decoded image until the result is in: a retry needs it again.
   f.item = std::move(item);
+  f.attempt = attempt;
   w.busy = std::move(f);
   return true;
 }
@@ -255,6 +294,7 @@ std::optional<ImageRecord> receive(const StrategyContext& ctx, Worker& w) {
   rec.ipc_bytes = f.ipc_send_bytes + px.size();
   rec.ipc_s = f.ipc_send_s + std::max(0.0, (monotonic_ns() - send_ns) / 1e9);
   rec.queue_wait_s = std::max(0.0, rec.t_start - f.item.available_s);
+  rec.attempts = f.attempt;
   (void)ctx;
   return rec;
 }
@@ -288,12 +328,11 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
   if (std::signal(SIGPIPE, SIG_IGN) == SIG_ERR) throw_errno("signal(SIGPIPE, SIG_IGN)");
   StrategyOutcome out;
 
-  // A dead worker is replaced, as multiprocessing.Pool does, up to twice the pool size per run;
-  // the image it held is recorded as worker_lost.
+  // A dead worker is replaced, as multiprocessing.Pool does, up to twice the pool size per run.
   int respawns_left = 2 * ctx.workers;
-  std::int64_t respawns = 0;
+  std::int64_t respawns = 0, retries = 0, stuck = 0;
   auto replace = [&](Worker& w) {
-    while (!w.alive && respawns_left > 0) {
+    while (!w.alive && respawns_left > 0 && !stop_requested()) {
       --respawns_left;
       ++respawns;
       start_worker(ctx, w, w.id);
@@ -309,7 +348,7 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
   }
   out.setup_s = seconds_between(t_setup, Clock::now());
 
-  std::deque<WorkItem> pending;
+  std::deque<Pending> pending;
   bool feed_done = false;
   auto refill = [&] {
     if (feed_done || !pending.empty()) return;
@@ -321,7 +360,9 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
     const double now = seconds_between(ctx.origin, Clock::now());
     for (auto& item : batch) {
       item.available_s = now;
-      pending.push_back(std::move(item));
+      Pending p;
+      p.item = std::move(item);
+      pending.push_back(std::move(p));
     }
   };
   auto alive = [&] {
@@ -333,40 +374,124 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
     }
     out.records.push_back(std::move(rec));
   };
+  // The parent reads the header itself: the memory an image may take and its deadline are
+  // known before a worker gets it. In memory mode the decoded image says it.
+  auto probe = [&](Pending& p) {
+    if (p.probed) return;
+    p.probed = true;
+    if (p.item.decoded) {
+      p.dims = Dimensions{static_cast<std::uint32_t>(p.item.decoded->width),
+                          static_cast<std::uint32_t>(p.item.decoded->height)};
+    } else {
+      p.dims = probe_file_dimensions(p.item.file.path);
+    }
+  };
+  // A worker that died or was killed holding an image: the image gets one more worker.
+  auto worker_ended = [&](Worker& w, const std::string& why) {
+    InFlight f = std::move(*w.busy);
+    w.busy.reset();
+    f.lease.release();
+    std::cerr << "graybench: worker " << w.id << " " << why << " while converting "
+              << f.item.file.path << (f.attempt < 2 ? ": retrying it on a fresh worker" : "")
+              << "\n";
+    if (f.attempt < 2 && !stop_requested()) {
+      ++retries;
+      Pending again;
+      again.item = std::move(f.item);
+      again.attempt = f.attempt + 1;
+      again.earlier = "worker " + std::to_string(w.id) + " " + why;
+      pending.push_front(std::move(again));
+    } else {
+      // The image ended every worker that took it: say how each ended.
+      ImageRecord rec = lost_record(f.item, w, why);
+      if (!f.earlier.empty()) rec.error = f.earlier + ", then " + rec.error;
+      rec.attempts = f.attempt;
+      finish(std::move(rec));
+    }
+    replace(w);
+  };
+  bool stopping = false;
+  Clock::time_point stop_grace{};
 
   for (;;) {
     refill();
-    // Hand a task to every idle live worker.
+    // Hand a task to every idle live worker, as far as the rank's memory budget allows.
+    bool held_back = false;
     for (auto& w : workers) {
-      while (w.alive && !w.busy && !pending.empty() && !stop_requested()) {
-        WorkItem item = std::move(pending.front());
-        pending.pop_front();
-        if (item.preload_status != ImageStatus::kOk) {
+      while (w.alive && !w.busy && !pending.empty() && !stop_requested() && !held_back) {
+        Pending& next = pending.front();
+        if (next.item.preload_status != ImageStatus::kOk) {
           // Memory mode already knows this image is bad: its row needs no worker.
-          ImageRecord rec = process_image(item, ctx.work, ctx.origin);
+          ImageRecord rec = process_image(next.item, ctx.work, ctx.origin);
           rec.worker = w.id;
           finish(std::move(rec));
+          pending.pop_front();
           continue;
         }
         test_failure_point(TestFailureSite::kImage);
-        if (send_task(ctx, w, item)) break;
+        probe(next);
+        std::optional<MemoryBudget::Lease> lease;
+        if (ctx.work.budget) {
+          const bool too_large =
+              next.dims && ctx.work.max_pixels && next.dims->pixels() > ctx.work.max_pixels;
+          // Too large: the worker refuses it from the header, it needs no memory.
+          const std::uint64_t cost =
+              next.dims && !too_large ? image_memory_cost(next.dims->pixels()) : 0;
+          lease = ctx.work.budget->try_acquire(cost);
+          if (!lease) {
+            // Wait for a busy worker to give memory back (try_acquire always succeeds when
+            // none holds any).
+            ctx.work.budget->record_wait();
+            held_back = true;
+            break;
+          }
+        }
+        Pending p = std::move(pending.front());
+        pending.pop_front();
+        const double limit = deadline_s(ctx, p);
+        if (send_task(ctx, w, p.item, p.attempt)) {
+          w.busy->limit_s = limit;
+          w.busy->earlier = std::move(p.earlier);
+          w.busy->deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                std::chrono::duration<double>(limit));
+          if (lease) w.busy->lease = std::move(*lease);
+          break;
+        }
         const std::string why = reap(w);
         std::cerr << "graybench: worker " << w.id << " " << why << "\n";
-        pending.push_front(std::move(item));  // never started: another worker takes it
+        pending.push_front(std::move(p));  // never started: another worker takes it
         replace(w);
       }
-      refill();
+      if (!held_back) refill();
     }
     const bool any_busy = std::any_of(workers.begin(), workers.end(),
                                       [](const Worker& w) { return w.busy.has_value(); });
     if (!any_busy) {
+      if (!stop_requested() && !alive() && ctx.feed->on_demand()) {
+        // No worker left, but other ranks may have some: hand back what this rank holds and
+        // draw no more, so the shared counter's remaining images go to them.
+        out.gave_up = true;
+        ctx.feed->leave();
+        for (auto& p : pending)
+          out.returned.push_back(std::move(p.item));
+        pending.clear();
+        std::cerr << "graybench: no worker process left on this rank: " << out.returned.size()
+                  << " image(s) handed to the other ranks\n";
+        break;
+      }
       if (stop_requested() || !alive()) {
         // Nothing more can run: record what is left.
         for (;;) {
-          for (auto& item : pending) {
-            finish(stop_requested()
-                       ? unprocessed_record(item, ImageStatus::kNotProcessed, "run interrupted")
-                       : unprocessed_record(item, ImageStatus::kWorkerLost, "no live worker left"));
+          for (auto& p : pending) {
+            ImageRecord rec =
+                stop_requested()
+                    ? unprocessed_record(p.item, ImageStatus::kNotProcessed, "run interrupted")
+                    : unprocessed_record(p.item, ImageStatus::kWorkerLost,
+                                         p.earlier.empty() ? "no live worker left"
+                                                           : "no live worker left to retry it (" +
+                                                                 p.earlier + ")");
+            rec.attempts = p.attempt - 1;
+            finish(std::move(rec));
           }
           pending.clear();
           refill();
@@ -378,6 +503,28 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
       continue;
     }
 
+    const auto now = Clock::now();
+    if (stop_requested() && !stopping) {
+      // Workers ignore the job's signals while they work (a terminal's ^C reaches them too):
+      // tell each busy one to give up its image, and wake it should it be stopped.
+      stopping = true;
+      stop_grace = now + std::chrono::milliseconds(500);
+      for (auto& w : workers) {
+        if (w.busy) {
+          ::kill(w.pid, SIGUSR1);
+          ::kill(w.pid, SIGCONT);
+        }
+      }
+    }
+    // Wake for the earliest deadline (or the end of the stop grace period).
+    Clock::time_point wake = Clock::time_point::max();
+    for (const auto& w : workers) {
+      if (w.busy) wake = std::min(wake, w.busy->deadline);
+    }
+    if (stopping) wake = std::min(wake, stop_grace);
+    const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wake - now).count();
+    const int timeout = static_cast<int>(std::clamp<std::int64_t>(wait_ms + 1, 0, 1000));
+
     std::vector<pollfd> fds;
     std::vector<Worker*> owners;
     for (auto& w : workers) {
@@ -386,7 +533,7 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
         owners.push_back(&w);
       }
     }
-    const int n = ::poll(fds.data(), fds.size(), -1);
+    const int n = ::poll(fds.data(), fds.size(), timeout);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw_errno("poll worker pipes");
@@ -408,12 +555,33 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
         finish(std::move(*rec));
         w.busy.reset();
       } else {
-        const std::string why = reap(w);
-        std::cerr << "graybench: worker " << w.id << " died (" << why << ") while converting "
-                  << w.busy->item.file.path << "\n";
-        finish(lost_record(w.busy->item, w, "died (" + why + ")"));
+        worker_ended(w, "died (" + reap(w) + ")");
+      }
+    }
+    // Stuck or stopped workers: killed, and their images retried like a death.
+    const auto after = Clock::now();
+    for (auto& w : workers) {
+      if (!w.busy) continue;
+      if (stopping && after >= stop_grace) {
+        ::kill(w.pid, SIGKILL);
+        reap(w);
+        std::cerr << "graybench: worker " << w.id << " did not give up " << w.busy->item.file.path
+                  << " when asked to stop: killed\n";
+        ImageRecord rec =
+            unprocessed_record(w.busy->item, ImageStatus::kNotProcessed, "run interrupted");
+        rec.worker = w.id;
+        rec.attempts = w.busy->attempt;
+        finish(std::move(rec));
         w.busy.reset();
-        replace(w);
+      } else if (!stopping && after >= w.busy->deadline) {
+        ++stuck;
+        const double allowed = w.busy->limit_s;
+        ::kill(w.pid, SIGKILL);
+        reap(w);
+        char why[160];
+        std::snprintf(why, sizeof why, "stopped answering (no result within the %.0f s deadline)",
+                      allowed);
+        worker_ended(w, why);
       }
     }
   }
@@ -429,6 +597,8 @@ StrategyOutcome run_processes(const StrategyContext& ctx) {
   out.worker_cpus = join_worker_cpus(std::move(cpus));
   out.attrs.set("ipc", std::string(to_string(ctx.ipc)));
   out.attrs.set("worker_respawns", respawns);
+  out.attrs.set("worker_retries", retries);
+  out.attrs.set("workers_stuck", stuck);
   return out;
 }
 

@@ -35,6 +35,10 @@ struct StrategyOutcome {
   double teardown_s = 0;    ///< joining/stopping them after the last image
   std::string worker_cpus;  ///< "worker:cpus;..." where known
   Attributes attrs;         ///< strategy-specific run attributes (settings in effect)
+  /// Items this rank drew from an on-demand feed but could not run (its workers ran out): the
+  /// job hands them to ranks that still can (see app/redistribute.hpp).
+  std::vector<WorkItem> returned;
+  bool gave_up = false;  ///< the rank can run nothing more in this run
 };
 
 using StrategyFn = StrategyOutcome (*)(const StrategyContext&);

@@ -14,8 +14,9 @@ inline constexpr int kShmInputFd = 5;   ///< --ipc shm: encoded input bytes (mem
 inline constexpr int kShmOutputFd = 6;  ///< --ipc shm: grayscale pixels back
 
 /// A frame is a little-endian u64 length followed by that many bytes (a WireWriter payload).
-/// Task:   the WorkItem (put(WireWriter&, const WorkItem&): its index and InputFile fields), u8
-///         input: 0 read the file;
+/// Task:   i32 attempt (1, or 2 when retried after a worker died), the WorkItem
+///         (put(WireWriter&, const WorkItem&): its index and InputFile fields), u8 input: 0 read
+///         the file;
 ///         1 or 2 a decoded image (memory mode): i32 width, height, channels, bit depth, then the
 ///         pixels inline (1) or as u64 size with the pixels in the shm input buffer (2)
 /// Result: ImageRecord (its field table, timing/records.hpp), u8 pixels (0 none, 1 inline bytes, 2

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Builds graybench's libFuzzer targets with clang (ASan + UBSan, halting on the first report),
+# makes the seed corpus and runs every target for SECONDS each (default 60; CI runs 60, run it
+# longer by hand: `bash tools/fuzz.sh 3600`). A crash leaves its input in build-fuzz/crashes/
+# and fails the script; add that input to tests/fuzz/regressions/ once it is fixed.
+#   usage: bash tools/fuzz.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-60}
+build=${GRAYBENCH_FUZZ_BUILD:-build-fuzz}
+gen=${GRAYBENCH_GEN:-build/graybench-gen}
+
+cmake -S . -B "$build" -DGRAYBENCH_FUZZ=ON -DGRAYBENCH_BUILD_TESTS=OFF \
+  -DGRAYBENCH_BUILD_BENCHMARKS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+targets=$(sed -n 's/^add_executable(\(fuzz_[a-z0-9_]*\) .*/\1/p' tests/fuzz/CMakeLists.txt)
+# shellcheck disable=SC2086
+cmake --build "$build" -j"$(nproc)" --target $targets
+if [ ! -x "$gen" ]; then
+  cmake --build "$build" -j"$(nproc)" --target graybench-gen
+  gen="$build/graybench-gen"
+fi
+
+# Seed corpus: small images of every kind graybench-gen makes, hand-made files of the other
+# formats stb reads, and every regression input.
+seeds="$build/seeds"
+rm -rf "$seeds" && mkdir -p "$seeds"
+"$gen" -o "$seeds/gen" -n 12 --sizes 16x16,33x7,5x40 --formats png,jpg \
+  --modes rgb,rgba,gray,graya,rgb16,gray16 --subdirs 1 >/dev/null
+/usr/bin/python3 - "$seeds/hand" <<'PY'
+import io, os, struct, sys
+from PIL import Image
+out = sys.argv[1]
+os.makedirs(out)
+rgb = Image.new("RGB", (9, 5))
+rgb.putdata([(i * 29 % 256, i * 53 % 256, i * 97 % 256) for i in range(45)])
+for name, im, fmt, kw in [
+    ("a.bmp", rgb, "BMP", {}), ("a.tga", rgb, "TGA", {}), ("rle.tga", rgb, "TGA", {"compression": "tga_rle"}),
+    ("a.gif", rgb.convert("P"), "GIF", {}), ("a.ppm", rgb, "PPM", {}), ("a.pgm", rgb.convert("L"), "PPM", {}),
+    ("prog.jpg", rgb, "JPEG", {"progressive": True}), ("pal.png", rgb.convert("P"), "PNG", {}),
+    ("la.png", rgb.convert("LA"), "PNG", {}), ("cmyk.jpg", rgb.convert("CMYK"), "JPEG", {}),
+]:
+    im.save(os.path.join(out, name), fmt, **kw)
+# PSD: Pillow cannot write it; a 3x2 RGB raw-data file by hand.
+w, h = 3, 2
+psd = b"8BPS" + struct.pack(">H6xHIIHH", 1, 3, h, w, 8, 3) + struct.pack(">III", 0, 0, 0)
+psd += struct.pack(">H", 0) + bytes(range(w * h * 3))
+open(os.path.join(out, "a.psd"), "wb").write(psd)
+PY
+corpus="$build/corpus"
+mkdir -p "$corpus" "$build/crashes"
+find "$seeds" tests/fuzz/regressions -type f ! -name '*.md' -exec cp {} "$corpus/" \;
+
+status=0
+for t in $targets; do
+  echo "fuzz: $t for $secs s on $(find "$corpus" -type f | wc -l) inputs"
+  log="$build/$t.log"
+  if ! ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+      "$build/tests/fuzz/$t" -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 \
+      -timeout=20 -print_final_stats=1 -artifact_prefix="$build/crashes/$t-" "$corpus" \
+      >"$log" 2>&1; then
+    status=1
+    echo "fuzz: $t FAILED: see $log and $build/crashes/" >&2
+    grep -m5 -E "ERROR|runtime error|SUMMARY" "$log" >&2 || true
+  fi
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+  secs_run=$(sed -n 's/.*Done \([0-9]*\) runs in \([0-9]*\) second.*/\2/p' "$log")
+  cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1)
+  echo "fuzz: $t: ${execs:-?} executions in ${secs_run:-?} s, ${cov:-cov: ?}, corpus $(find "$corpus" -type f | wc -l)"
+done
+exit $status
