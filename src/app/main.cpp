@@ -1,4 +1,6 @@
 // graybench: parse -> run -> one catch -> exit code.
+#include <unistd.h>
+
 #include <algorithm>
 #include <iostream>
 #include <memory>
@@ -8,6 +10,7 @@
 #include "cli/config.hpp"
 #include "core/cancel.hpp"
 #include "core/fault_injection.hpp"
+#include "core/posix.hpp"
 #include "mpi/comm.hpp"
 #include "strategies/worker_protocol.hpp"
 
@@ -20,7 +23,15 @@ namespace {
 /// Returns the exit code only when this is the job's one rank.
 int fatal(const graybench::mpi::Comm& comm, std::string cause) {
   std::replace(cause.begin(), cause.end(), '\n', ' ');  // one line, whatever the cause says
-  std::cerr << "graybench: fatal error on rank " << comm.rank() << ": " << cause << std::endl;
+  // One write(2) of the whole line: piecewise writes of unbuffered std::cerr were interleaved
+  // with mpirun's MPI_ABORT banner, splitting the line in two.
+  const std::string line =
+      "graybench: fatal error on rank " + std::to_string(comm.rank()) + ": " + cause + "\n";
+  try {
+    std::cout.flush();
+    graybench::write_fully(STDERR_FILENO, line.data(), line.size());
+  } catch (const std::exception&) {  // stderr is gone: nowhere left to say it; end all the same
+  }
   const int code = static_cast<int>(graybench::ExitCode::kFatal);
   if (comm.size() > 1) comm.abort(code);
   return code;
