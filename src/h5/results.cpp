@@ -307,7 +307,10 @@ void read_attr(hid_t obj, const char* name, Attributes& attrs) {
     check(H5Aread(a, H5T_NATIVE_DOUBLE, &v), what);
     attrs.set(name, v);
   } else if (cls == H5T_STRING && check(H5Tis_variable_str(type), what) > 0) {
+    // HDF5 converts no string between character sets: read in the attribute's own (ASCII from
+    // h5py or older writers, UTF-8 from graybench).
     Handle mem = h5::vlen_string_type();
+    check(H5Tset_cset(mem, check(H5Tget_cset(type), what)), what);
     char* raw = nullptr;
     check(H5Aread(a, mem, &raw), what);
     const std::unique_ptr<char, decltype(&H5free_memory)> s(raw, &H5free_memory);
