@@ -652,7 +652,7 @@ JournaledFile::JournaledFile(const fs::path& target)
         mdc.flash_incr_mode = H5C_flash_incr__off;
         mdc.decr_mode = H5C_decr__off;
         mdc.set_initial_size = true;
-        mdc.initial_size = 16 * 1024 * 1024;
+        mdc.initial_size = std::size_t{16} * 1024 * 1024;
         mdc.max_size = std::max<std::size_t>(mdc.max_size, mdc.initial_size);
         ok = H5Pset_mdc_config(fapl, &mdc);
       }

@@ -124,7 +124,7 @@ libdeflate_compressor* compressor(int level) {
 
 inline unsigned cost(std::uint8_t v) {
   // libpng's heuristic: the filtered bytes as signed values, sum of absolute values.
-  const int s = static_cast<std::int8_t>(v);
+  const int s = v < 128 ? int{v} : int{v} - 256;  // the byte read as two's complement
   return static_cast<unsigned>(s < 0 ? -s : s);
 }
 
