@@ -11,8 +11,10 @@ namespace {
 /// "name version, name version, ..." of the codec libraries this build decodes and encodes with.
 std::string codec_list() {
   std::string out;
-  for (const auto& [name, ver] : codec_versions())
-    out += (out.empty() ? "" : ", ") + name + " " + ver;
+  for (const auto& [name, ver] : codec_versions()) {
+    if (!out.empty()) out += ", ";
+    out.append(name).append(" ").append(ver);
+  }
   return out;
 }
 }  // namespace

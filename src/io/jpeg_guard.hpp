@@ -13,6 +13,6 @@ namespace graybench {
 /// table is well formed (at most 256 codes, table class 0 or 1, id 0-3, code space not
 /// overflowed, the segment not cut short). Only marker segments are walked; entropy-coded
 /// data is skipped as stb skips it.
-std::optional<std::string> jpeg_huffman_problem(std::span<const std::uint8_t> jpeg);
+std::optional<std::string> jpeg_huffman_problem(std::span<const std::uint8_t> d);
 
 }  // namespace graybench

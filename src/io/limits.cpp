@@ -132,7 +132,7 @@ std::optional<Dimensions> probe_file_dimensions(const std::filesystem::path& pat
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
     // JPEG frame headers may sit behind large APP segments: read more until one is found.
     std::vector<std::uint8_t> head;
-    for (std::size_t want = 16 * 1024;; want *= 4) {
+    for (std::size_t want = std::size_t{16} * 1024;; want *= 4) {
       const std::size_t have = head.size();
       head.resize(want);
       const std::size_t got = read_fully(fd.get(), head.data() + have, want - have);
