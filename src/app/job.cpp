@@ -308,7 +308,7 @@ ExitCode repair_results(const std::string& path, std::ostream& out) {
   {
     // The lock a save takes: a save in progress finishes (or is rolled back by its writer)
     // first. Say so when that takes a while, rather than look hung.
-    std::jthread notice([lock = target.string() + ".lock"](std::stop_token stop) {
+    std::jthread notice([lock = target.string() + ".lock"](const std::stop_token& stop) {
       std::mutex m;
       std::condition_variable_any cv;
       std::unique_lock<std::mutex> hold(m);
