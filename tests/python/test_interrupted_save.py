@@ -206,3 +206,55 @@ def test_repair_results_puts_the_committed_file_back_in_place(build, saves, tmp_
     r = run([build.graybench, "--repair-results", s.path])
     assert "nothing to repair" in r.stdout
     assert s.path.read_bytes() == committed
+
+
+MERGE = TOOLS / "graybench-merge"
+GRAYBENCH_PY = TOOLS / "graybench-py"
+
+
+def run_names(path: Path) -> list[str]:
+    with h5py.File(path, "r") as f:
+        return [str(f["runs"][n].attrs["run_uuid"]) for n in sorted(f["runs"])]
+
+
+def test_merge_reads_an_interrupted_input_and_leaves_it_untouched(saves, tmp_path, private_tmp):
+    committed, want, appended = saves
+    s = Interrupted(committed, appended, tmp_path, mid_flush=True)
+    out = tmp_path / "merged.h5"
+    run([MERGE, "-o", out, s.path])
+    assert s.untouched()
+    assert len(run_names(out)) == len(want.runs)
+    assert not list(private_tmp.iterdir())
+
+
+def test_merge_onto_an_interrupted_output_rolls_it_back_first(saves, build, generate, tmp_path):
+    """Its journal must not outlive the file it describes: left beside the merged file, it
+    would later 'roll back' bytes of that file (reproduced before this fix: h5py then failed
+    with 'addr overflow')."""
+    committed, want, appended = saves
+    s = Interrupted(committed, appended, tmp_path, mid_flush=False)
+    other = tmp_path / "other.h5"
+    run([build.graybench, "--input", generate("interrupted", count=5, seed=7,
+                                              sizes="64x48,33x21"), "--results", other, "-q"])
+    run([MERGE, "-o", s.path, other])
+    assert not s.journal.exists()
+    assert not Path(str(s.path) + ".lock").exists()
+    names = run_names(s.path)
+    assert len(names) == len(want.runs) + 1  # the committed run(s) and the other file's
+    # graybench opens it, finds nothing to repair, and appends to it.
+    r = run([build.graybench, "--repair-results", s.path])
+    assert "nothing to repair" in r.stdout + r.stderr
+    assert run_names(s.path) == names
+
+
+def test_graybench_py_appends_to_an_interrupted_file_after_rolling_it_back(saves, generate,
+                                                                           tmp_path):
+    committed, want, appended = saves
+    s = Interrupted(committed, appended, tmp_path, mid_flush=True)
+    images = generate("interrupted", count=5, seed=7, sizes="64x48,33x21")
+    run([GRAYBENCH_PY, "--input", images, "--results", s.path, "--quiet"])
+    assert not s.journal.exists()
+    assert not Path(str(s.path) + ".lock").exists()
+    got = load.load(s.path)
+    assert len(got.runs) == len(want.runs) + 1
+    assert list(got.runs["strategy"])[-1] == "py-sequential"

@@ -29,7 +29,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import struct
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -106,60 +105,8 @@ def expand(patterns: str | os.PathLike | Iterable[str | os.PathLike]) -> list[st
     return out
 
 
-#: The rollback journal graybench keeps beside a results file during a save (src/h5/store.cpp):
-#: header magic[16], u64 base_size, u64 created, u64 fnv(header so far); then records
-#: u64 offset, u64 length, bytes[length], u64 fnv(offset, length, bytes); native byte order.
-JOURNAL_MAGIC = b"graybench-jrnl1\n"
-_JOURNAL_HEADER = struct.Struct("=16sQQQ")
-_RECORD_HEAD = struct.Struct("=QQ")
-_U64 = struct.Struct("=Q")
-_FNV_OFFSET, _FNV_PRIME, _MASK64 = 1469598103934665603, 1099511628211, (1 << 64) - 1
-
-
-def fnv1a(data: bytes, h: int = _FNV_OFFSET) -> int:
-    """FNV-1a 64 of `data`, continuing from `h` (the journal's check, as store.cpp computes it)."""
-    for b in data:
-        h = ((h ^ b) * _FNV_PRIME) & _MASK64
-    return h
-
-
-def journal_path(path: str | os.PathLike) -> str:
-    """Where graybench keeps the journal of `path`: beside the file its symlinks lead to."""
-    return os.path.realpath(os.fspath(path)) + ".journal"
-
-
-def journal_header(journal: bytes) -> tuple[int, bool] | None:
-    """(base_size, created) of a journal's header; None when the header is torn or not one
-    (the save died before changing anything: graybench writes it durably before touching the
-    file)."""
-    if len(journal) < _JOURNAL_HEADER.size:
-        return None
-    magic, base, created, check = _JOURNAL_HEADER.unpack_from(journal)
-    if magic != JOURNAL_MAGIC or fnv1a(journal[:_JOURNAL_HEADER.size - 8]) != check:
-        return None
-    return base, bool(created)
-
-
-def roll_back(fd: int, journal: bytes, base: int) -> int:
-    """Puts the file open on `fd` back as of its last committed save, as graybench's
-    recover_interrupted_save does: the pre-image of every valid record written back in order,
-    up to the first torn or invalid one (its overwrite never happened), then the file cut to
-    `base`, its size at that save. Returns the number of records applied."""
-    pos, applied = _JOURNAL_HEADER.size, 0
-    while pos + _RECORD_HEAD.size <= len(journal):
-        offset, length = _RECORD_HEAD.unpack_from(journal, pos)
-        if length > base or offset > base - length:
-            break  # torn or foreign
-        end = pos + _RECORD_HEAD.size + length
-        if end + _U64.size > len(journal):
-            break  # torn
-        if fnv1a(journal[pos:end]) != _U64.unpack_from(journal, end)[0]:
-            break
-        os.pwrite(fd, journal[pos + _RECORD_HEAD.size:end], offset)
-        pos = end + _U64.size
-        applied += 1
-    os.ftruncate(fd, base)
-    return applied
+from .files import (JOURNAL_MAGIC, fnv1a, journal_header, journal_path,  # noqa: E402,F401
+                    repair_interrupted_save, replace_durably, results_lock, roll_back)
 
 
 def _read_all(fd: int) -> bytes:
@@ -231,6 +178,17 @@ def _open_rolled_back(path: str) -> h5py.File | None:
             os.close(jfd)
             shutil.rmtree(tmpdir, ignore_errors=True)  # an open copy lives on, unlinked
     raise ResultsError(f"{path}: saves kept finishing while it was being read; try again")
+
+
+def open_committed(path: str | os.PathLike) -> h5py.File:
+    """`path` opened read-only with h5py as of its last committed save (a private rolled-back
+    copy when a save of it was interrupted), without checking what it holds. OSError as h5py's."""
+    path = os.fspath(path)
+    if not os.path.isdir(path):
+        f = _open_rolled_back(path)
+        if f is not None:
+            return f
+    return h5py.File(path, "r")
 
 
 def open_results(path: str | os.PathLike) -> h5py.File:
