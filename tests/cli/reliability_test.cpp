@@ -37,8 +37,17 @@ const std::vector<std::string> kMpiEnv = {"OMPI_ALLOW_RUN_AS_ROOT=1",
 /// mpirun -np N with a job timeout: a hang ends the job (and fails the test) after `limit_s`.
 std::vector<std::string> mpirun_argv(int np, const std::vector<std::string>& args,
                                      int limit_s = 240) {
-  std::vector<std::string> argv = {GRAYBENCH_MPIEXEC, "-np",       std::to_string(np),
-                                   "--oversubscribe", "--timeout", std::to_string(limit_s),
+  // mpirun answers SIGTERM by killing its ranks after odls_base_sigkill_timeout (default 1 s):
+  // give them time to save the interrupted run even when slow (sanitizers, a loaded machine).
+  std::vector<std::string> argv = {GRAYBENCH_MPIEXEC,
+                                   "-np",
+                                   std::to_string(np),
+                                   "--oversubscribe",
+                                   "--timeout",
+                                   std::to_string(limit_s),
+                                   "--mca",
+                                   "odls_base_sigkill_timeout",
+                                   "30",
                                    GRAYBENCH_EXE};
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;

@@ -439,7 +439,10 @@ def test_report_on_real_output(build, generate, mpi_env, tmp_path):
     assert sorted(zip(df["strategy"], df["ranks"], df["n_runs"])) == [
         ("sequential", 1, 2), ("threads", 2, 1)]
     seq = df[df["strategy"] == "sequential"].iloc[0]
-    assert seq["images_per_s"] == pytest.approx(6 / seq["median_wall_s"], rel=0.5)
+    # The group's rate is the median of its runs' rates (6 images over each run's wall), not 6
+    # over the median wall: with 2 noisy runs the two differ by far more than rounding.
+    walls = res.runs.loc[res.runs["strategy"] == "sequential", "wall_s"]
+    assert seq["images_per_s"] == pytest.approx(float((6 / walls).median()), rel=1e-6)
     assert seq["speedup"] == pytest.approx(1.0)
     out = tmp_path / "out"
     cli(REPORT, path, "--out", out)

@@ -81,14 +81,15 @@ $py "$root/tests/slurm/check_sweep.py" "$work/merged.h5" --shapes array,packed -
   --layouts 1x2,2x1 --strategies sequential,threads --workers 1,2 --cache warm,cold
 
 step "a job at its time limit"
-# One run far longer than the minute allowed: Slurm's SIGTERM (up to 30 s early, --signal)
+# One run far longer than the minute allowed (about 0.5 s per image at this kernel repeat, 200
+# images per rank, on any machine we know): Slurm's SIGTERM (up to 30 s early, --signal)
 # lands in it, with images still queued.
 "$build/graybench-gen" --output "$work/long" --count 400 --sizes 320x240 --formats png >/dev/null
 jid="$(sbatch --parsable --time=1 --signal=TERM@30 --nodes=2 --ntasks-per-node=1 \
   --chdir="$work" --output="$work/timelimit-%j.out" \
   --export="ALL,GRAYBENCH_BUILD=$build,GRAYBENCH_RESULTS=$work/timelimit.h5" \
   "$root/jobs/graybench.sbatch" --input "$work/long" --strategy threads --workers 1 \
-  --kernel-repeat 4000 --quiet)"
+  --kernel-repeat 40000 --quiet)"
 wait_jobs 150 "$jid"
 cat "$work/timelimit-$jid.out"
 grep -q "(exit 4)" "$work/timelimit-$jid.out" || { echo "the time-limit job did not exit 4"; exit 1; }
