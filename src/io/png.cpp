@@ -10,6 +10,7 @@
 
 #include "core/errors.hpp"
 #include "io/codec_internal.hpp"
+#include "io/png_filter.hpp"
 
 namespace graybench {
 
@@ -122,54 +123,6 @@ libdeflate_compressor* compressor(int level) {
   return slot.get();
 }
 
-inline unsigned cost(std::uint8_t v) {
-  // libpng's heuristic: the filtered bytes as signed values, sum of absolute values.
-  const int s = v < 128 ? int{v} : int{v} - 256;  // the byte read as two's complement
-  return static_cast<unsigned>(s < 0 ? -s : s);
-}
-
-inline std::uint8_t paeth(int a, int b, int c) {
-  const int p = a + b - c;
-  const int pa = std::abs(p - a), pb = std::abs(p - b), pc = std::abs(p - c);
-  return static_cast<std::uint8_t>(pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
-}
-
-/// Filters one row of `n` bytes (`bpp` bytes per pixel; `prev` is the row above, zeros for
-/// the first) with the cheapest of None, Sub, Up and Paeth into dst[0] (type) and dst[1..n].
-/// Each candidate is a separate simple loop the compiler vectorises.
-void filter_row(const std::uint8_t* cur, const std::uint8_t* prev, std::size_t n, std::size_t bpp,
-                std::uint8_t* dst, std::uint8_t* scratch) {
-  std::uint8_t* sub = scratch;
-  std::uint8_t* up = scratch + n;
-  std::uint8_t* pae = scratch + 2 * n;
-  unsigned c_none = 0, c_sub = 0, c_up = 0, c_paeth = 0;
-  for (std::size_t i = 0; i < n; ++i)
-    c_none += cost(cur[i]);
-  for (std::size_t i = 0; i < bpp; ++i) {
-    sub[i] = cur[i];
-    pae[i] = static_cast<std::uint8_t>(cur[i] - prev[i]);  // Paeth(0, b, 0) = b
-  }
-  for (std::size_t i = bpp; i < n; ++i)
-    sub[i] = static_cast<std::uint8_t>(cur[i] - cur[i - bpp]);
-  for (std::size_t i = 0; i < n; ++i)
-    up[i] = static_cast<std::uint8_t>(cur[i] - prev[i]);
-  for (std::size_t i = bpp; i < n; ++i)
-    pae[i] = static_cast<std::uint8_t>(cur[i] - paeth(cur[i - bpp], prev[i], prev[i - bpp]));
-  for (std::size_t i = 0; i < n; ++i) {
-    c_sub += cost(sub[i]);
-    c_up += cost(up[i]);
-    c_paeth += cost(pae[i]);
-  }
-  std::uint8_t type = 0;
-  const std::uint8_t* best = cur;
-  unsigned c_best = c_none;
-  if (c_sub < c_best) type = 1, best = sub, c_best = c_sub;
-  if (c_up < c_best) type = 2, best = up, c_best = c_up;
-  if (c_paeth < c_best) type = 4, best = pae;
-  dst[0] = type;
-  std::memcpy(dst + 1, best, n);
-}
-
 void put_be32(std::uint8_t* p, std::uint32_t v) {
   p[0] = static_cast<std::uint8_t>(v >> 24);
   p[1] = static_cast<std::uint8_t>(v >> 16);
@@ -206,16 +159,10 @@ void encode_png(std::span<const std::uint8_t> pixels, int width, int height, int
   const std::size_t row = static_cast<std::size_t>(width) * bpp;
   const auto rows = static_cast<std::size_t>(height);
 
-  // Per-thread scratch, reused across images: the filtered rows and the candidate rows.
-  thread_local std::vector<std::uint8_t> filtered, scratch, zeros;
+  // Per-thread buffer of the filtered rows, reused across images.
+  thread_local std::vector<std::uint8_t> filtered;
   filtered.resize((row + 1) * rows);
-  scratch.resize(3 * row);
-  zeros.assign(row, 0);
-  for (std::size_t y = 0; y < rows; ++y) {
-    const std::uint8_t* cur = pixels.data() + row * y;
-    const std::uint8_t* prev = y ? cur - row : zeros.data();
-    filter_row(cur, prev, row, bpp, filtered.data() + (row + 1) * y, scratch.data());
-  }
+  detail::png_filter_rows(pixels.data(), row, rows, bpp, filtered.data());
 
   libdeflate_compressor* z = compressor(level);
   const std::size_t bound = libdeflate_zlib_compress_bound(z, filtered.size());
