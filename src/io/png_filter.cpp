@@ -163,8 +163,9 @@ void WriteRow(const uint8_t* HWY_RESTRICT cur, const uint8_t* HWY_RESTRICT prev,
   WriteScalar<kType>(cur, prev, bpp, i, n, dst);
 }
 
-void FilterRows(const uint8_t* HWY_RESTRICT pixels, size_t n, size_t rows, size_t bpp,
-                const uint8_t* HWY_RESTRICT zeros, uint8_t* HWY_RESTRICT out, uint8_t fixed) {
+uint64_t FilterRows(const uint8_t* HWY_RESTRICT pixels, size_t n, size_t rows, size_t bpp,
+                    const uint8_t* HWY_RESTRICT zeros, uint8_t* HWY_RESTRICT out, uint8_t fixed) {
+  uint64_t total = 0;
   for (size_t y = 0; y < rows; ++y) {
     const uint8_t* cur = pixels + n * y;
     const uint8_t* prev = y ? cur - n : zeros;
@@ -177,7 +178,8 @@ void FilterRows(const uint8_t* HWY_RESTRICT pixels, size_t n, size_t rows, size_
       uint64_t best = k.none;
       if (k.sub < best) type = kSub, best = k.sub;
       if (k.up < best) type = kUp, best = k.up;
-      if (k.paeth < best) type = kPaeth;
+      if (k.paeth < best) type = kPaeth, best = k.paeth;
+      total += best;
     }
     dst[0] = type;
     switch (type) {
@@ -195,6 +197,7 @@ void FilterRows(const uint8_t* HWY_RESTRICT pixels, size_t n, size_t rows, size_
         break;
     }
   }
+  return total;
 }
 
 const char* TargetName() {
@@ -213,14 +216,14 @@ namespace graybench::detail {
 HWY_EXPORT(FilterRows);
 HWY_EXPORT(TargetName);
 
-void png_filter_rows(const std::uint8_t* pixels, std::size_t row_bytes, std::size_t rows,
-                     std::size_t bpp, std::uint8_t* out, PngFilter filter) {
-  if (rows == 0 || row_bytes == 0) return;
+std::uint64_t png_filter_rows(const std::uint8_t* pixels, std::size_t row_bytes, std::size_t rows,
+                              std::size_t bpp, std::uint8_t* out, PngFilter filter) {
+  if (rows == 0 || row_bytes == 0) return 0;
   // The row above the first: zeros, reused per thread.
   thread_local std::vector<std::uint8_t> zeros;
   if (zeros.size() < row_bytes) zeros.assign(row_bytes, 0);
-  HWY_DYNAMIC_DISPATCH(FilterRows)
-  (pixels, row_bytes, rows, bpp, zeros.data(), out, static_cast<std::uint8_t>(filter));
+  return HWY_DYNAMIC_DISPATCH(FilterRows)(pixels, row_bytes, rows, bpp, zeros.data(), out,
+                                          static_cast<std::uint8_t>(filter));
 }
 
 std::string png_filter_target() {

@@ -18,9 +18,12 @@ enum class PngFilter : std::uint8_t { kNone = 0, kSub = 1, kUp = 2, kPaeth = 4, 
 /// absolute values, reading every byte as a signed value (libpng's heuristic); ties go to the
 /// earlier of None, Sub, Up, Paeth. All candidates' costs come from one SIMD pass over the row
 /// (Highway, dispatched at run time); only the chosen filter's output is written. A fixed
-/// filter applies to every row (tests, benchmarks).
-void png_filter_rows(const std::uint8_t* pixels, std::size_t row_bytes, std::size_t rows,
-                     std::size_t bpp, std::uint8_t* out, PngFilter filter = PngFilter::kMinSum);
+/// filter applies to every row (tests, benchmarks). Returns the sum of the chosen rows' costs
+/// for kMinSum (the sum of |filtered byte| over the image: a measure of how smooth it is), 0
+/// for a fixed filter.
+std::uint64_t png_filter_rows(const std::uint8_t* pixels, std::size_t row_bytes, std::size_t rows,
+                              std::size_t bpp, std::uint8_t* out,
+                              PngFilter filter = PngFilter::kMinSum);
 
 /// The SIMD target png_filter_rows runs on this machine, e.g. "AVX2".
 std::string png_filter_target();

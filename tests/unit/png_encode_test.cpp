@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "io/codec.hpp"
@@ -246,6 +247,61 @@ TEST(PngEncode, OddShapesRoundTripWithTheReferenceFilters) {
         }
       }
     }
+  }
+}
+
+/// The zlib stream libdeflate writes for `in` at `level`.
+Bytes libdeflate_zlib(const Bytes& in, int level) {
+  libdeflate_compressor* c = libdeflate_alloc_compressor(level);
+  Bytes out(libdeflate_zlib_compress_bound(c, in.size()));
+  out.resize(libdeflate_zlib_compress(c, in.data(), in.size(), out.data(), out.size()));
+  libdeflate_free_compressor(c);
+  return out;
+}
+
+/// The IDAT payload of a single-IDAT PNG (what our encoder writes).
+Bytes idat_payload(const Bytes& png) {
+  const std::size_t p = 8 + 25;  // signature, IHDR
+  const std::size_t len = (std::size_t{png[p]} << 24) | (std::size_t{png[p + 1]} << 16) |
+                          (std::size_t{png[p + 2]} << 8) | png[p + 3];
+  return {png.begin() + static_cast<std::ptrdiff_t>(p + 8),
+          png.begin() + static_cast<std::ptrdiff_t>(p + 8 + len)};
+}
+
+// Level 1 compresses smooth images (mean |filtered byte| < 1) with libdeflate's level 1 and
+// the rest with ISA-L; levels 2-12 are libdeflate's. Both kinds decode to the input exactly.
+TEST(PngEncode, LevelOneSplitsSmoothImagesFromTheRest) {
+  const std::size_t w = 301, h = 211;
+  Bytes smooth(w * h);
+  for (std::size_t y = 0; y < h; ++y)
+    for (std::size_t x = 0; x < w; ++x)
+      smooth[y * w + x] = static_cast<std::uint8_t>((x + 2 * y) / 5);
+  // Noise on a ramp: compressible (so not stored blocks, which both libraries write alike),
+  // yet far from smooth.
+  Bytes noisy = noise(w * h, 7);
+  for (std::size_t i = 0; i < noisy.size(); ++i)
+    noisy[i] = static_cast<std::uint8_t>((noisy[i] & 15) + i % w / 3);
+  for (const Bytes* px : {&std::as_const(smooth), &std::as_const(noisy)}) {
+    const bool is_smooth = px == &smooth;
+    const Bytes filtered = filter_ref(*px, w, h, 1, PngFilter::kMinSum);
+    for (int level : {1, 2, 6}) {
+      const Bytes png = encode_png(*px, static_cast<int>(w), static_cast<int>(h), 1, level);
+      ASSERT_EQ(decode_image(png).pixels, *px) << "level " << level << " smooth " << is_smooth;
+      ASSERT_EQ(decode_image(png, Decoder::kStb).pixels, *px);
+      EXPECT_EQ(inflate_idat(png, filtered.size()), filtered);
+      const bool libdeflate = level > 1 || is_smooth;
+      EXPECT_EQ(idat_payload(png) == libdeflate_zlib(filtered, level), libdeflate)
+          << "level " << level << " smooth " << is_smooth;
+    }
+  }
+}
+
+// Incompressible noise at every level: stored blocks, ISA-L's included, within the bound.
+TEST(PngEncode, NoiseRoundTrips) {
+  const Bytes px = noise(std::size_t{1024} * 777 * 2, 11);
+  for (int level : {1, 2, 12}) {
+    const Bytes png = encode_png(px, 1024, 777, 2, level);
+    ASSERT_EQ(decode_image(png).pixels, px) << "level " << level;
   }
 }
 
