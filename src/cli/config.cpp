@@ -142,8 +142,8 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
        "log progress: a line at each 10 % step and at least every S seconds once a run has "
        "lasted 1 s; 0: a line at every 10 % step and at the end of each run")
       ("decoder", po::value<std::string>(&decoder)->default_value(decoder)->value_name("auto|stb"),
-       "auto: libjpeg-turbo for JPEG (Pillow's exact pixels), libspng for PNG, stb_image for "
-       "the rest; stb: stb_image for everything (the original decoders, for comparison)")
+       "auto: libjpeg-turbo for JPEG (Pillow's exact pixels), our own libdeflate-based decoder "
+       "for PNG (libspng for palette and interlaced PNG), stb_image for the rest; stb: stb_image for everything (the original decoders, for comparison)")
       ("png-level", po::value<int>(&c.png_level)->default_value(c.png_level)->value_name("N"),
        "PNG compression level 1-12: 1 ISA-L (libdeflate for smooth images), 2-12 libdeflate's; "
        "lower is faster, higher is smaller")
