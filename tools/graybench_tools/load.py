@@ -17,12 +17,21 @@ columns, so runs of several files never collide:
 - ranks:  one row per rank per run: every field of /runs/<run>/ranks.
 
 Strings are `str`, never `bytes`. Only h5py, numpy and pandas are needed (no graybench binary).
+
+A file whose last save was interrupted (a graybench killed while saving leaves `<file>.journal`
+beside it, docs/schema.md "Crash safety") is read as of its last committed save, from a private
+rolled-back copy; the file and its journal are left as they are (`graybench --repair-results FILE`
+repairs them in place).
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import shutil
+import struct
+import sys
+import tempfile
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -97,9 +106,143 @@ def expand(patterns: str | os.PathLike | Iterable[str | os.PathLike]) -> list[st
     return out
 
 
+#: The rollback journal graybench keeps beside a results file during a save (src/h5/store.cpp):
+#: header magic[16], u64 base_size, u64 created, u64 fnv(header so far); then records
+#: u64 offset, u64 length, bytes[length], u64 fnv(offset, length, bytes); native byte order.
+JOURNAL_MAGIC = b"graybench-jrnl1\n"
+_JOURNAL_HEADER = struct.Struct("=16sQQQ")
+_RECORD_HEAD = struct.Struct("=QQ")
+_U64 = struct.Struct("=Q")
+_FNV_OFFSET, _FNV_PRIME, _MASK64 = 1469598103934665603, 1099511628211, (1 << 64) - 1
+
+
+def fnv1a(data: bytes, h: int = _FNV_OFFSET) -> int:
+    """FNV-1a 64 of `data`, continuing from `h` (the journal's check, as store.cpp computes it)."""
+    for b in data:
+        h = ((h ^ b) * _FNV_PRIME) & _MASK64
+    return h
+
+
+def journal_path(path: str | os.PathLike) -> str:
+    """Where graybench keeps the journal of `path`: beside the file its symlinks lead to."""
+    return os.path.realpath(os.fspath(path)) + ".journal"
+
+
+def journal_header(journal: bytes) -> tuple[int, bool] | None:
+    """(base_size, created) of a journal's header; None when the header is torn or not one
+    (the save died before changing anything: graybench writes it durably before touching the
+    file)."""
+    if len(journal) < _JOURNAL_HEADER.size:
+        return None
+    magic, base, created, check = _JOURNAL_HEADER.unpack_from(journal)
+    if magic != JOURNAL_MAGIC or fnv1a(journal[:_JOURNAL_HEADER.size - 8]) != check:
+        return None
+    return base, bool(created)
+
+
+def roll_back(fd: int, journal: bytes, base: int) -> int:
+    """Puts the file open on `fd` back as of its last committed save, as graybench's
+    recover_interrupted_save does: the pre-image of every valid record written back in order,
+    up to the first torn or invalid one (its overwrite never happened), then the file cut to
+    `base`, its size at that save. Returns the number of records applied."""
+    pos, applied = _JOURNAL_HEADER.size, 0
+    while pos + _RECORD_HEAD.size <= len(journal):
+        offset, length = _RECORD_HEAD.unpack_from(journal, pos)
+        if length > base or offset > base - length:
+            break  # torn or foreign
+        end = pos + _RECORD_HEAD.size + length
+        if end + _U64.size > len(journal):
+            break  # torn
+        if fnv1a(journal[pos:end]) != _U64.unpack_from(journal, end)[0]:
+            break
+        os.pwrite(fd, journal[pos + _RECORD_HEAD.size:end], offset)
+        pos = end + _U64.size
+        applied += 1
+    os.ftruncate(fd, base)
+    return applied
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _open_rolled_back(path: str) -> h5py.File | None:
+    """A read-only h5py.File of `path` as of its last committed save, when a save of it was
+    interrupted (its journal exists); None when the file itself is right to read.
+
+    The file is copied FIRST and the journal read after: whatever a live writer overwrote before
+    the copy read it has its pre-image in the journal by then (a record is written before the
+    bytes it saves). The journal is held open across both, and its still being the live one
+    afterwards proves that one save spanned the copy; otherwise that save ended meanwhile: start
+    again. The copy lives in a private temporary directory and is unlinked once open, so it goes
+    away when the handle is closed or the process ends, however it ends."""
+    jpath = journal_path(path)
+    for _ in range(10):
+        try:
+            jfd = os.open(jpath, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        tmpdir = tempfile.mkdtemp(prefix="graybench-rollback-")
+        try:
+            copy: str | None = os.path.join(tmpdir, "results.h5")
+            try:
+                shutil.copyfile(path, copy)
+            except FileNotFoundError:
+                copy = None
+            except OSError as e:  # unreadable, or no room in $TMPDIR
+                raise ResultsError(f"{path}: a save of it was interrupted, and a private copy to "
+                                   f"read it as of its last committed save failed: {e}") from e
+            journal = _read_all(jfd)
+            try:
+                now = os.stat(jpath)
+            except FileNotFoundError:
+                continue  # that save ended (committed or rolled back) while we copied
+            held = os.fstat(jfd)
+            if (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
+                continue
+            header = journal_header(journal)
+            if header is None:
+                return None  # the save had changed nothing yet
+            base, created = header
+            if created:
+                raise ResultsError(
+                    f"{path}: no run was ever committed to it: the save that was creating it was "
+                    f"interrupted (graybench --repair-results {path} removes it and {jpath})")
+            if copy is None:
+                raise ResultsError(f"no such file: {path} (but {jpath} exists)")
+            fd = os.open(copy, os.O_RDWR | os.O_CLOEXEC)
+            try:
+                roll_back(fd, journal, base)
+            finally:
+                os.close(fd)
+            try:
+                f = h5py.File(copy, "r")
+            except OSError as e:
+                raise ResultsError(f"cannot open {path} as of its last committed save: {e}") from e
+            print(f"graybench: {path}: read as of its last committed save, because a save of it "
+                  f"was interrupted; the file is not modified (any graybench run with --results "
+                  f"{path}, or graybench --repair-results {path}, repairs it in place)",
+                  file=sys.stderr)
+            return f
+        finally:
+            os.close(jfd)
+            shutil.rmtree(tmpdir, ignore_errors=True)  # an open copy lives on, unlinked
+    raise ResultsError(f"{path}: saves kept finishing while it was being read; try again")
+
+
 def open_results(path: str | os.PathLike) -> h5py.File:
-    """Opens `path` read-only after checking it is a graybench results file (ResultsError if not)."""
+    """Opens `path` read-only after checking it is a graybench results file (ResultsError if not).
+
+    If a save of it was interrupted (`<path>.journal` exists), opens a private copy rolled back
+    to its last committed save instead, says so on stderr, and leaves the file untouched."""
     path = os.fspath(path)
+    if not os.path.isdir(path):
+        f = _open_rolled_back(path)
+        if f is not None:
+            return _checked(path, f)
     if not os.path.exists(path):
         raise ResultsError(f"no such file: {path}")
     if os.path.isdir(path):
@@ -110,6 +253,11 @@ def open_results(path: str | os.PathLike) -> h5py.File:
         f = h5py.File(path, "r")
     except OSError as e:
         raise ResultsError(f"cannot open {path} as HDF5: {e}") from e
+    return _checked(path, f)
+
+
+def _checked(path: str, f: h5py.File) -> h5py.File:
+    """`f` if it is a graybench results file this reader knows; else closes it, ResultsError."""
     schema = python_value(f.attrs.get("schema", ""))
     if not isinstance(schema, str) or not schema.startswith(SCHEMA_PREFIX):
         f.close()
