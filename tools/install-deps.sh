@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config git
   openmpi-bin libopenmpi-dev
   libhdf5-dev hdf5-tools
-  libstb-dev libjpeg62-turbo-dev libspng-dev libdeflate-dev
+  libstb-dev libjpeg62-turbo-dev libspng-dev libdeflate-dev libisal-dev
   libboost-program-options-dev
   libhwy-dev libxxhash-dev
   libgtest-dev libbenchmark-dev

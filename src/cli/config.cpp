@@ -149,7 +149,8 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
        "auto: libjpeg-turbo for JPEG (Pillow's exact pixels), our own libdeflate-based decoder "
        "for PNG (libspng for palette and interlaced PNG), stb_image for the rest; stb: stb_image for everything (the original decoders, for comparison)")
       ("png-level", po::value<int>(&c.png_level)->default_value(c.png_level)->value_name("N"),
-       "PNG compression level 1-12 (libdeflate): lower is faster, higher is smaller")
+       "PNG compression level 1-12: 1 ISA-L (libdeflate for smooth images), 2-12 libdeflate's; "
+       "lower is faster, higher is smaller")
       ("quiet,q", po::bool_switch(&c.quiet), "print nothing but errors (implies --progress none)");
   // clang-format on
 

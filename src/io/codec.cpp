@@ -220,6 +220,7 @@ std::vector<std::pair<std::string, std::string>> codec_versions() {
       {"libjpeg_turbo", detail::jpeg_library_version()},
       {"libspng", detail::spng_library_version()},
       {"libdeflate", detail::deflate_library_version()},
+      {"isal", detail::isal_library_version()},
       {"stb_image", "2.27"},  // the header's own line; Debian's libstb-dev git20220908
   };
 }

@@ -44,5 +44,7 @@ void decode_stb(std::span<const std::uint8_t> encoded, Image& out);
 std::string jpeg_library_version();
 std::string spng_library_version();
 std::string deflate_library_version();
+/// ISA-L's (compile time: it has no run-time query).
+std::string isal_library_version();
 
 }  // namespace graybench::detail

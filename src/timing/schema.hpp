@@ -107,7 +107,7 @@ inline constexpr AttributeSpec kRunAttributes[] = {
   {"output_dir",             AttrType::kString,  "",      "--output-dir, empty when outputs were not written"},
   {"decoder",                AttrType::kString,  "",      "--decoder: auto or stb"},
   {"png_encoder",            AttrType::kString,  "",      "the PNG encoder that wrote the outputs"},
-  {"png_level",              AttrType::kInt64,   "",      "--png-level, libdeflate's level 1-12"},
+  {"png_level",              AttrType::kInt64,   "",      "--png-level 1-12 (1: ISA-L/libdeflate 1; 2-12: libdeflate)"},
   {"codec_",                 AttrType::kString,  "",      "version of each codec library linked in", true},
   {"item_order",             AttrType::kString,  "",      "largest_first or listed: order within a rank's static share"},
   {"input_fingerprint",      AttrType::kString,  "",      "hex hash of the sorted path/size lines of the input list"},

@@ -1,5 +1,6 @@
 // Google Benchmark micro-benchmarks of the codecs: JPEG and PNG decode per decoder, PNG encode
-// per level (and stb_image_write's, for comparison), on real photographs when given:
+// per level, its row filter alone (and stb_image_write's encoder, for comparison), on real
+// photographs when given:
 //
 //   export GRAYBENCH_BENCH_JPEG=/work/photos/set30/plasma-Kite.jpg
 //   export GRAYBENCH_BENCH_PNG=/work/photos/set30/plasma-Cascade-3840x2160.png
@@ -17,6 +18,7 @@
 
 #include "io/codec.hpp"
 #include "io/file.hpp"
+#include "io/png_filter.hpp"
 #include "kernel/grayscale.hpp"
 
 namespace graybench {
@@ -132,6 +134,20 @@ BENCHMARK(BM_EncodePng)
     ->ArgName("level")
     ->DenseRange(kPngLevelMin, kPngLevelMax)
     ->Unit(benchmark::kMillisecond);
+
+// The encoder's first half alone: the per-row min-sum filter choice and the filtered rows, as
+// encode_png runs it. Its time against BM_EncodePng/level:1 is the filter's share of encode.
+void BM_PngFilter(benchmark::State& state) {
+  const Image& g = gray_image();
+  const auto w = static_cast<std::size_t>(g.width), h = static_cast<std::size_t>(g.height);
+  std::vector<std::uint8_t> filtered((w + 1) * h);
+  for (auto _ : state) {
+    detail::png_filter_rows(g.pixels.data(), w, h, 1, filtered.data());
+    benchmark::DoNotOptimize(filtered.data());
+  }
+  set_rates(state, g, "gray of " + jpeg_source().label + ", SIMD " + detail::png_filter_target());
+}
+BENCHMARK(BM_PngFilter)->Unit(benchmark::kMillisecond);
 
 void BM_EncodePngStb(benchmark::State& state) {
   const Image& g = gray_image();

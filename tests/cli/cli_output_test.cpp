@@ -127,7 +127,7 @@ TEST(CliOutput, VersionsOfBothBinariesNameMpiHdf5AndCodecs) {
     EXPECT_NE(v.out.find("\nMPI: "), std::string::npos) << v.out;
     EXPECT_NE(v.out.find("\nHDF5: 1."), std::string::npos) << v.out;
     for (const char* codec :
-         {"\ncodecs: ", "libjpeg_turbo ", "libspng ", "libdeflate ", "stb_image "})
+         {"\ncodecs: ", "libjpeg_turbo ", "libspng ", "libdeflate ", "isal ", "stb_image "})
       EXPECT_NE(v.out.find(codec), std::string::npos) << codec << "\n" << v.out;
   }
 }

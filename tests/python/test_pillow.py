@@ -205,7 +205,7 @@ def test_run_records_codecs(jpeg):
     assert attrs["decoder"] == "auto"
     assert attrs["png_level"] == 1
     assert "libdeflate" in attrs["png_encoder"]
-    for lib in ("libjpeg_turbo", "libspng", "libdeflate", "stb_image"):
+    for lib in ("libjpeg_turbo", "libspng", "libdeflate", "isal", "stb_image"):
         assert attrs[f"codec_{lib}"], lib
 
 

@@ -170,7 +170,7 @@ TEST(Codec, DecoderNamesRoundTrip) {
 
 TEST(Codec, VersionsNameEveryLibrary) {
   const auto v = codec_versions();
-  ASSERT_EQ(v.size(), 4u);
+  ASSERT_EQ(v.size(), 5u);
   for (const auto& [name, version] : v) {
     EXPECT_FALSE(name.empty());
     EXPECT_FALSE(version.empty()) << name;

@@ -25,7 +25,7 @@ class Graybench(CMakePackage):
     variant("tests", default=False, description="Build the GoogleTest suite (ctest)")
     variant("benchmarks", default=False, description="Build the Google Benchmark programs")
     variant("jpeg", default=True, description="Decode JPEG with libjpeg-turbo (else stb_image)")
-    variant("png", default=True, description="Encode PNG with libdeflate")
+    variant("png", default=True, description="Encode PNG with libdeflate and ISA-L")
     variant("simd", default=True, description="Highway SIMD grayscale kernel with runtime dispatch")
     variant("tools", default=True,
             description="Python tools (graybench-merge, graybench-report): h5py, pandas, "
@@ -39,6 +39,7 @@ class Graybench(CMakePackage):
     depends_on("xxhash")
     depends_on("libjpeg-turbo", when="+jpeg")
     depends_on("libdeflate", when="+png")
+    depends_on("isa-l", when="+png")
     depends_on("highway", when="+simd")
     depends_on("googletest", type=("build", "test"), when="+tests")
     depends_on("benchmark", type="build", when="+benchmarks")
