@@ -87,7 +87,8 @@ config:
 EOF
 
 if [ -n "$mirror" ]; then
-  printf 'mirrors:\n  local: file://%s\n' "$mirror" >"$cfg/mirrors.yaml"
+  printf 'mirrors:\n  local:\n    url: file://%s\n    source: true\n    binary: false\n' \
+    "$mirror" >"$cfg/mirrors.yaml"
 fi
 
 if [ -n "$wrapper_src" ]; then
