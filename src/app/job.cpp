@@ -3,15 +3,20 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
+#include <stop_token>
+#include <thread>
 
 #include "app/preflight.hpp"
 #include "app/run.hpp"
@@ -287,6 +292,57 @@ std::string sweep_table(const std::vector<SweepRow>& rows, int ranks, const std:
 }
 
 }  // namespace
+
+ExitCode repair_results(const std::string& path, std::ostream& out) {
+  namespace fs = std::filesystem;
+  const fs::path target = resolve_results_path(path);
+  const fs::path journal = target.string() + ".journal";
+  std::error_code ec;
+  const bool has_journal = fs::exists(fs::symlink_status(journal, ec));
+  if (!has_journal && !fs::exists(target, ec)) {
+    throw UsageError("--repair-results " + path + ": no such file");
+  }
+  if (fs::is_directory(target, ec))
+    throw UsageError("--repair-results " + path + " is a directory");
+  Rollback done;
+  {
+    // The lock a save takes: a save in progress finishes (or is rolled back by its writer)
+    // first. Say so when that takes a while, rather than look hung.
+    std::jthread notice([lock = target.string() + ".lock"](const std::stop_token& stop) {
+      std::mutex m;
+      std::condition_variable_any cv;
+      std::unique_lock<std::mutex> hold(m);
+      cv.wait_for(hold, stop, std::chrono::seconds(2), [] { return false; });
+      if (!stop.stop_requested()) {
+        std::cerr << "graybench: waiting for the lock " << lock
+                  << " (a save in progress holds it)\n";
+      }
+    });
+    ResultsLock lock(target);
+    notice.request_stop();
+    notice.join();
+    recover_interrupted_save(target, &done);
+  }
+  const std::string j = journal.string();
+  if (!done.journal) {
+    out << "graybench: nothing to repair: " << path << " has no interrupted save (no " << j
+        << ")\n";
+  } else if (!done.header_valid) {
+    out << "graybench: repaired " << path
+        << ": its last save was interrupted before it changed anything; removed the incomplete "
+        << j << "\n";
+  } else if (done.created) {
+    out << "graybench: repaired " << path
+        << ": the interrupted save was creating it, so it held no committed run; removed it and "
+        << j << "\n";
+  } else {
+    out << "graybench: repaired " << path << ": rolled back an interrupted save (restored "
+        << done.bytes << " bytes from " << done.records << " journal records, cut the file from "
+        << done.size_before << " to " << done.base_size
+        << " bytes); it holds its last committed runs again; removed " << j << "\n";
+  }
+  return ExitCode::kOk;
+}
 
 ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out) {
   // Every second of the job is accounted for on rank 0 (docs/schema.md, "Where the time goes").

@@ -63,6 +63,11 @@ int main(int argc, char** argv) {
       if (comm.rank() == 0) std::cout << version_text("graybench");
       return static_cast<int>(ExitCode::kOk);
     }
+    if (parsed.action == ParseResult::Action::kRepairResults) {
+      // A file operation, not a job: one rank does it (the others have nothing to do).
+      if (comm.rank() != 0) return static_cast<int>(ExitCode::kOk);
+      return static_cast<int>(repair_results(parsed.config.results, std::cout));
+    }
     if (parsed.action != ParseResult::Action::kRun) {
       if (comm.rank() == 0) std::cout << parsed.text;
       return static_cast<int>(ExitCode::kOk);

@@ -84,13 +84,17 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
 
   po::options_description desc(
       "Usage: graybench --input PATH [--input PATH ...] [options]\n"
-      "       mpirun -np N graybench --input PATH [options]\n\n"
+      "       mpirun -np N graybench --input PATH [options]\n"
+      "       graybench --repair-results FILE\n\n"
       "Converts images to grayscale (Pillow's convert(\"L\")) under a chosen parallel strategy\n"
       "and records per-image and per-rank timings in an HDF5 file (docs/schema.md).\n\nOptions");
   // clang-format off
   desc.add_options()
       ("help,h", "print this help and exit")
       ("version", "print the version and build information and exit")
+      ("repair-results", po::value<std::string>()->value_name("FILE"),
+       "roll back a save of FILE that was interrupted (killed), so that h5py and h5dump can "
+       "open it again; runs nothing, takes no other option, waits for a save in progress")
       ("input,i", po::value<std::vector<std::string>>(&c.inputs)->value_name("PATH"),
        "image file, or directory scanned recursively (repeatable)")
       ("list", po::value<std::vector<std::string>>(&c.lists)->value_name("FILE"),
@@ -142,8 +146,8 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
        "log progress: a line at each 10 % step and at least every S seconds once a run has "
        "lasted 1 s; 0: a line at every 10 % step and at the end of each run")
       ("decoder", po::value<std::string>(&decoder)->default_value(decoder)->value_name("auto|stb"),
-       "auto: libjpeg-turbo for JPEG (Pillow's exact pixels), libspng for PNG, stb_image for "
-       "the rest; stb: stb_image for everything (the original decoders, for comparison)")
+       "auto: libjpeg-turbo for JPEG (Pillow's exact pixels), our own libdeflate-based decoder "
+       "for PNG (libspng for palette and interlaced PNG), stb_image for the rest; stb: stb_image for everything (the original decoders, for comparison)")
       ("png-level", po::value<int>(&c.png_level)->default_value(c.png_level)->value_name("N"),
        "PNG compression level 1-12 (libdeflate): lower is faster, higher is smaller")
       ("quiet,q", po::bool_switch(&c.quiet), "print nothing but errors (implies --progress none)");
@@ -176,6 +180,17 @@ ParseResult parse_command_line(const std::vector<std::string>& args,
     result.action = ParseResult::Action::kVersion;
     result.text = std::string("graybench ") + version() + " (" + git_revision() + ", " +
                   compiler() + ", " + build_type() + ")\n";
+    return result;
+  }
+  if (vm.count("repair-results")) {
+    for (const auto& [name, value] : vm) {
+      if (name != "repair-results" && !value.defaulted()) {
+        throw UsageError("--repair-results takes no other option (got --" + name + ")");
+      }
+    }
+    c.results = vm["repair-results"].as<std::string>();
+    if (c.results.empty()) throw UsageError("--repair-results: empty file name");
+    result.action = ParseResult::Action::kRepairResults;
     return result;
   }
   if (c.inputs.empty() && c.lists.empty()) {

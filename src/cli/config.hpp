@@ -66,7 +66,8 @@ struct Config {
 
 /// What the command line asks for.
 struct ParseResult {
-  enum class Action { kRun, kHelp, kVersion } action = Action::kRun;
+  /// kRepairResults: roll back an interrupted save of config.results, run nothing.
+  enum class Action { kRun, kHelp, kVersion, kRepairResults } action = Action::kRun;
   Config config;
   std::string text;  ///< help or version text to print
 };

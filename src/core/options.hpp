@@ -66,12 +66,14 @@ GRAYBENCH_ENUM_NAMES(Ipc, "ipc mode", {Ipc::kPipe, "pipe", "through the task/res
                      {Ipc::kShm, "shm", "through shared memory, the pipes carrying only sizes"})
 
 /// Which decoders read the input (--decoder). Auto: libjpeg-turbo for JPEG (Pillow's settings,
-/// so the gray is Pillow's bit for bit), libspng for PNG, stb_image for the formats only it
+/// so the gray is Pillow's bit for bit), our libdeflate-based decoder for PNG (libspng for
+/// palette and interlaced PNG), stb_image for the formats only it
 /// reads (BMP, TGA, GIF, PSD, PNM). Stb: stb_image for everything (the original code path).
 enum class Decoder { kAuto, kStb };
 inline constexpr std::array<EnumName<Decoder>, 2> kDecoderNames{{
     {Decoder::kAuto, "auto",
-     "libjpeg-turbo for JPEG (Pillow's pixels), libspng for PNG, "
+     "libjpeg-turbo for JPEG (Pillow's pixels), our libdeflate-based decoder for PNG "
+     "(libspng for palette and interlaced PNG), "
      "stb_image for the rest"},
     {Decoder::kStb, "stb", "stb_image for everything (the original decoders, for comparison)"},
 }};

@@ -553,25 +553,36 @@ void ResultsLock::probe(const fs::path& target) {
 // ---------------------------------------------------------------------------------------------
 // Rollback.
 
-bool recover_interrupted_save(const fs::path& target) {
+bool recover_interrupted_save(const fs::path& target, Rollback* done) {
+  Rollback report;
   const fs::path jpath = with_suffix(target, ".journal");
   const int j = ::open(jpath.c_str(), O_RDONLY | O_CLOEXEC);
   if (j < 0) {
-    if (errno == ENOENT) return false;
+    if (errno == ENOENT) {
+      if (done) *done = report;
+      return false;
+    }
     throw_errno("open journal " + jpath.string());
   }
   Fd journal(j);
+  report.journal = true;
   JournalHeader h{};
   const std::size_t got = read_fully(journal.get(), &h, sizeof h);
   const bool valid = got == sizeof h && std::memcmp(h.magic, kMagic, sizeof kMagic) == 0 &&
                      fnv1a(&h, offsetof(JournalHeader, check)) == h.check;
+  report.header_valid = valid;
   if (valid) {
+    report.created = h.created != 0;
+    report.base_size = h.base_size;
     // The header is durable before the results file is opened, so without it nothing changed.
     if (h.created) {
       if (::unlink(target.c_str()) != 0 && errno != ENOENT)
         throw_errno("unlink " + target.string());
     } else {
       Fd file = Fd::open(target, O_RDWR | O_CLOEXEC);
+      struct stat st {};
+      if (::fstat(file.get(), &st) == 0)
+        report.size_before = static_cast<std::uint64_t>(st.st_size);
       for (;;) {
         std::uint64_t head[2];
         if (read_fully(journal.get(), head, sizeof head) != sizeof head) break;
@@ -585,6 +596,8 @@ bool recover_interrupted_save(const fs::path& target) {
         if (!pwrite_fully(file.get(), bytes.data(), len, head[0])) {
           throw_errno("roll back " + target.string());
         }
+        ++report.records;
+        report.bytes += len;
       }
       if (::ftruncate(file.get(), static_cast<off_t>(h.base_size)) != 0) {
         throw_errno("roll back (truncate) " + target.string());
@@ -596,6 +609,7 @@ bool recover_interrupted_save(const fs::path& target) {
   journal.close();
   if (::unlink(jpath.c_str()) != 0 && errno != ENOENT) throw_errno("unlink " + jpath.string());
   fsync_dir_of(target);
+  if (done) *done = report;
   return valid;
 }
 

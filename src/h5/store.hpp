@@ -2,6 +2,7 @@
 
 #include <hdf5.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -37,10 +38,21 @@ class ResultsLock {
   bool link_ = false;
 };
 
+/// What recover_interrupted_save found and did (for `graybench --repair-results`).
+struct Rollback {
+  bool journal = false;           ///< "<target>.journal" existed (and is now removed)
+  bool header_valid = false;      ///< false: the save died before changing anything
+  bool created = false;           ///< the save was creating the file: it was removed
+  std::uint64_t size_before = 0;  ///< size of the file when found
+  std::uint64_t base_size = 0;    ///< its size at the last committed save (now restored)
+  std::uint64_t records = 0;      ///< pre-images written back
+  std::uint64_t bytes = 0;        ///< bytes they restored
+};
+
 /// Undoes a save that was interrupted (killed) in the middle: restores every byte it had
 /// overwritten from "<target>.journal" and cuts what it appended. The caller holds the lock.
-/// Returns true when something was rolled back.
-bool recover_interrupted_save(const std::filesystem::path& target);
+/// Returns true when something was rolled back; `done`, if set, says what exactly.
+bool recover_interrupted_save(const std::filesystem::path& target, Rollback* done = nullptr);
 
 /// A results file opened for an in-place append whose every overwrite of existing bytes is
 /// preceded by a durable undo record in "<target>.journal" (a rollback journal, as SQLite keeps):

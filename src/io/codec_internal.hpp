@@ -18,10 +18,23 @@ bool is_png(std::span<const std::uint8_t> encoded);
 /// libjpeg-turbo with Pillow's settings. Throws ImageError(kDecodeError).
 void decode_jpeg(std::span<const std::uint8_t> encoded, Image& out);
 
-/// libspng. Returns false, leaving `out` untouched, for the layouts it leaves to stb_image so
-/// their channel count stays what it always was (bit depth below 8, tRNS on gray or RGB).
-/// Throws ImageError(kDecodeError).
+/// What decode_png_fast did: decoded the image, or left it to libspng (palette, Adam7
+/// interlace) or to stb_image (sub-byte gray, tRNS on gray or RGB: stb's channel counts).
+enum class PngFastResult { kDecoded, kUseSpng, kUseStb };
+
+/// Our own PNG decoder for 8- and 16-bit gray, gray+alpha, RGB and RGBA without interlace or
+/// tRNS: libdeflate's inflate into `out`'s buffer and an in-place unfilter; 16-bit samples keep
+/// their high byte. Checks critical chunks' CRCs and the zlib stream's Adler-32.
+/// `encoded` must start with the PNG signature. Throws ImageError(kDecodeError).
+PngFastResult decode_png_fast(std::span<const std::uint8_t> encoded, Image& out);
+
+/// decode_png_fast, else libspng. Returns false, leaving `out` untouched, for the layouts it
+/// leaves to stb_image so their channel count stays what it always was (bit depth below 8,
+/// tRNS on gray or RGB). Throws ImageError(kDecodeError).
 bool decode_png(std::span<const std::uint8_t> encoded, Image& out);
+
+/// libspng alone, with decode_png's contract: the path for palette and interlaced files.
+bool decode_png_spng(std::span<const std::uint8_t> encoded, Image& out);
 
 /// stb_image, any format it reads. Throws ImageError(kDecodeError).
 void decode_stb(std::span<const std::uint8_t> encoded, Image& out);

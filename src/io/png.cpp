@@ -1,4 +1,5 @@
-// PNG decoding with libspng and PNG encoding of our own around libdeflate.
+// PNG decoding (our own for the common layouts, libspng for palette and interlace) and PNG encoding
+// of our own around libdeflate.
 #include <libdeflate.h>
 #include <spng.h>
 
@@ -35,6 +36,18 @@ bool is_png(std::span<const std::uint8_t> encoded) {
 }
 
 bool decode_png(std::span<const std::uint8_t> encoded, Image& out) {
+  switch (decode_png_fast(encoded, out)) {
+    case PngFastResult::kDecoded:
+      return true;
+    case PngFastResult::kUseStb:
+      return false;
+    case PngFastResult::kUseSpng:
+      break;
+  }
+  return decode_png_spng(encoded, out);
+}
+
+bool decode_png_spng(std::span<const std::uint8_t> encoded, Image& out) {
   std::unique_ptr<spng_ctx, SpngFree> ctx(spng_ctx_new(0));
   if (!ctx) throw std::bad_alloc();
   spng_ctx* c = ctx.get();

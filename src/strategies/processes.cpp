@@ -283,9 +283,10 @@ std::optional<ImageRecord> receive(const StrategyContext& ctx, Worker& w) {
     px = w.shm_out.read(r.get<std::uint64_t>());
   }
   const auto send_ns = r.get<std::int64_t>();
-  // The parent takes delivery of the pixels: verify them against the worker's checksum so a
-  // transport fault can never pass as a result.
-  if (rec.status == ImageStatus::kOk && checksum64(px) != rec.checksum) {
+  // Memory mode: the parent takes delivery of the pixels; verify them against the worker's
+  // checksum so a transport fault can never pass as a result. (Files mode sends no pixels.)
+  if (pixels != Payload::kNone && rec.status == ImageStatus::kOk &&
+      checksum64(px) != rec.checksum) {
     rec.status = ImageStatus::kInternalError;
     rec.error = "pixels corrupted between worker and parent";
     rec.checksum = 0;

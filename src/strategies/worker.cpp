@@ -173,7 +173,10 @@ int worker_main(const std::vector<std::string>& args) {
         item.decoded = std::move(img);
       }
       gray.clear();
-      ImageRecord rec = process_image(item, work, origin, &gray);
+      // Files mode returns the record only, as the Python original's process workers return a
+      // row; memory mode returns the converted image too (image in, image out: both ways are
+      // the analogue of pickling).
+      ImageRecord rec = process_image(item, work, origin, item.decoded ? &gray : nullptr);
       rec.worker = id;
 
       WireWriter w;

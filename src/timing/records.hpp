@@ -51,7 +51,7 @@ inline double seconds_between(Clock::time_point from, Clock::time_point to) {
   X(double,        write_s,      "s",      "writing the PNG") \
   X(double,        queue_wait_s, "s",      "from the image becoming available to a worker starting it") \
   X(double,        ipc_s,        "s",      "processes: moving this image between parent and worker") \
-  X(std::uint64_t, ipc_bytes,    "bytes",  "processes: bytes moved between parent and worker") \
+  X(std::uint64_t, ipc_bytes,    "bytes",  "processes, memory mode: pixel bytes moved between parent and worker (files mode: 0)") \
   X(std::int32_t,  attempts,     "",       "workers that took it: 1, 2 when retried after its worker died or hung, 0 if none") \
   /* new image columns go above this line */
 

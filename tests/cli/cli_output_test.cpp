@@ -16,18 +16,9 @@ using test::ProcResult;
 using test::run_process;
 using test::TempDir;
 
+using test::count_of;
 void small_set(const fs::path& dir, int count) {
-  GenOptions o;
-  o.count = count;
-  o.sizes = {{48, 32}, {31, 17}};
-  generate_dataset(dir, o);
-}
-
-int count_of(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1))
-    ++n;
-  return n;
+  test::make_small_set(dir, count);
 }
 
 TEST(CliOutput, SweepPrintsOneLinePerRunThenACompactTable) {

@@ -39,11 +39,7 @@ ProcResult mpirun(int np, std::vector<std::string> args) {
 }
 
 void make_set(const fs::path& dir, int count, std::uint64_t seed = 1) {
-  GenOptions o;
-  o.count = count;
-  o.seed = seed;
-  o.sizes = {{48, 32}, {31, 17}};
-  generate_dataset(dir, o);
+  test::make_small_set(dir, count, seed);
 }
 
 int lines(const std::string& s) {

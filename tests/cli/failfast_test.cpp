@@ -25,18 +25,9 @@ constexpr std::chrono::seconds kLimit{10};
 const std::vector<std::string> kMpiEnv = {"OMPI_ALLOW_RUN_AS_ROOT=1",
                                           "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"};
 
+using test::count_of;
 void make_set(const fs::path& dir, int count) {
-  GenOptions o;
-  o.count = count;
-  o.sizes = {{48, 32}, {31, 17}};
-  generate_dataset(dir, o);
-}
-
-int count_of(const std::string& text, const std::string& what) {
-  int n = 0;
-  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
-    ++n;
-  return n;
+  test::make_small_set(dir, count);
 }
 
 struct FailCase {

@@ -154,9 +154,8 @@ def test_usage_errors_exit_2(tmp_path, args, message):
     assert not (tmp_path / "r.h5").exists()
 
 
-@pytest.mark.xfail(strict=False, reason="graybench decodes JPEG with stb_image until PERF-codec's "
-                   "libjpeg-turbo decoder lands (issue 8); Pillow uses libjpeg-turbo")
 def test_jpeg_checksums_equal_graybench(build, generate, tmp_path):
+    # graybench decodes JPEG with libjpeg-turbo set up as Pillow sets it up (issue 8): equal.
     images = generate("baseline-jpeg", count=4, seed=5, sizes="64x48,48x40",
                       formats="jpg", modes="rgb,gray")
     results = tmp_path / "r.h5"

@@ -52,9 +52,13 @@ wait_jobs() {
 ids=()
 for shape in array packed; do
   step "submit the $shape sweep"
+  # Both launch paths of the job script: the array binds with --cpu-bind=cores (no SMT here, so
+  # the automatic hint is none), the packed sweep forces --hint=nomultithread (the SMT-node path).
+  hint=auto
+  [ "$shape" = packed ] && hint=nomultithread
   out="$("$root/jobs/graybench-sweep" --shape "$shape" --nodes 1,2 --layouts 1x2,2x1 \
     --strategies sequential,threads --workers 1,2 --cache warm,cold --input "$work/in" \
-    --dir "$work/$shape" --graybench "$build/graybench" --max-parallel 2 -- --quiet)"
+    --dir "$work/$shape" --graybench "$build/graybench" --max-parallel 2 --hint "$hint" -- --quiet)"
   echo "$out"
   read -ra jobs <<<"$(sed -n 's/^jobs: \([0-9 ]*\).*/\1/p' <<<"$out")"
   [ ${#jobs[@]} -gt 0 ] || { echo "no job ids in the sweep's output"; exit 1; }
@@ -66,6 +70,9 @@ wait_jobs 240 "$(IFS=,; echo "${ids[*]}")"
 for f in "$work"/*/logs/*; do
   grep -q "exit 0$" "$f" || { echo "job log $f does not end with exit 0"; cat "$f"; exit 1; }
 done
+grep -q -- "binding --cpu-bind=cores" "$work"/array/logs/* || { echo "array: no --cpu-bind=cores"; exit 1; }
+grep -q -- "binding --hint=nomultithread" "$work"/packed/logs/* ||
+  { echo "packed: no --hint=nomultithread"; cat "$work"/packed/logs/*; exit 1; }
 
 step "merge (twice: the second adds nothing) and check"
 "$root/tools/graybench-merge" -o "$work/merged.h5" "$work/array/results/*.h5" "$work"/packed/results/*.h5

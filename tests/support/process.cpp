@@ -1,5 +1,7 @@
 #include "support/process.hpp"
 
+#include "io/generator.hpp"
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -176,6 +178,21 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   fs::remove_all(path_, ec);
+}
+
+int count_of(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1))
+    ++n;
+  return n;
+}
+
+void make_small_set(const std::filesystem::path& dir, int count, std::uint64_t seed) {
+  GenOptions o;
+  o.count = count;
+  o.seed = seed;
+  o.sizes = {{48, 32}, {31, 17}};
+  generate_dataset(dir, o);
 }
 
 }  // namespace graybench::test

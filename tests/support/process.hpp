@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -66,5 +67,11 @@ class TempDir {
 
 /// Reads a whole file as bytes.
 std::string slurp(const std::filesystem::path& p);
+
+/// How many times `what` occurs in `text` (overlapping occurrences counted).
+int count_of(const std::string& text, const std::string& what);
+
+/// The CLI tests' small seeded image set: `count` images of 48x32 and 31x17 in `dir`.
+void make_small_set(const std::filesystem::path& dir, int count, std::uint64_t seed = 1);
 
 }  // namespace graybench::test

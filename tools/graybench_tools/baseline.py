@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import datetime as _dt
-import fcntl
 import io
 import multiprocessing
 import os
@@ -46,6 +45,8 @@ import numpy as np
 import PIL
 import xxhash
 from PIL import Image, ImageOps, features
+
+from . import files as results_file
 
 SCHEMA = "graybench/2"
 CHECKSUM_ALGORITHM = "xxh3-64"
@@ -613,8 +614,10 @@ def save_runs(path: str, files: Sequence[InputFile], runs: list[tuple[dict, list
     target = os.path.realpath(path)
     tmp = f"{target}.tmp.{socket.gethostname()}.{os.getpid()}"
     names: list[str] = []
-    with open(target + ".lock", "a+") as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+    with results_file.results_lock(target):
+        # A graybench save of this file that was killed left a journal: roll it back first, or
+        # the journal would later "roll back" bytes of the file we are about to rename over it.
+        results_file.repair_interrupted_save(target)
         try:
             existed = os.path.exists(target)
             if existed:
@@ -661,17 +664,7 @@ def save_runs(path: str, files: Sequence[InputFile], runs: list[tuple[dict, list
                     g.attrs["save_s"] = time.perf_counter() - t_save
                     g.attrs["job_elapsed_s"] = process_elapsed()
                     names.append(name)
-            fd = os.open(tmp, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, target)
-            dfd = os.open(os.path.dirname(target) or ".", os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
+            results_file.replace_durably(tmp, target)
         except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)
@@ -763,6 +756,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     raise UsageError(f"output {target} would overwrite an input")
                 if target == results:
                     raise UsageError(f"output {target} would overwrite the --results file")
+        # As graybench's pre-run check: a save of the file that was killed is rolled back
+        # first (HDF5 may loop forever on a file left mid-flush).
+        with results_file.results_lock(args.results):
+            results_file.repair_interrupted_save(args.results)
         if os.path.exists(args.results):
             with h5py.File(args.results, "r") as f:
                 schema = f.attrs.get("schema", "")

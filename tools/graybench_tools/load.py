@@ -17,12 +17,20 @@ columns, so runs of several files never collide:
 - ranks:  one row per rank per run: every field of /runs/<run>/ranks.
 
 Strings are `str`, never `bytes`. Only h5py, numpy and pandas are needed (no graybench binary).
+
+A file whose last save was interrupted (a graybench killed while saving leaves `<file>.journal`
+beside it, docs/schema.md "Crash safety") is read as of its last committed save, from a private
+rolled-back copy; the file and its journal are left as they are (`graybench --repair-results FILE`
+repairs them in place).
 """
 
 from __future__ import annotations
 
 import glob
 import os
+import shutil
+import sys
+import tempfile
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -97,9 +105,102 @@ def expand(patterns: str | os.PathLike | Iterable[str | os.PathLike]) -> list[st
     return out
 
 
-def open_results(path: str | os.PathLike) -> h5py.File:
-    """Opens `path` read-only after checking it is a graybench results file (ResultsError if not)."""
+from .files import (JOURNAL_MAGIC, fnv1a, journal_header, journal_path,  # noqa: E402,F401
+                    repair_interrupted_save, replace_durably, results_lock, roll_back)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _open_rolled_back(path: str) -> h5py.File | None:
+    """A read-only h5py.File of `path` as of its last committed save, when a save of it was
+    interrupted (its journal exists); None when the file itself is right to read.
+
+    The file is copied FIRST and the journal read after: whatever a live writer overwrote before
+    the copy read it has its pre-image in the journal by then (a record is written before the
+    bytes it saves). The journal is held open across both, and its still being the live one
+    afterwards proves that one save spanned the copy; otherwise that save ended meanwhile: start
+    again. The copy lives in a private temporary directory and is unlinked once open, so it goes
+    away when the handle is closed or the process ends, however it ends."""
+    jpath = journal_path(path)
+    for _ in range(10):
+        try:
+            jfd = os.open(jpath, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        tmpdir = tempfile.mkdtemp(prefix="graybench-rollback-")
+        try:
+            copy: str | None = os.path.join(tmpdir, "results.h5")
+            try:
+                shutil.copyfile(path, copy)
+            except FileNotFoundError:
+                copy = None
+            except OSError as e:  # unreadable, or no room in $TMPDIR
+                raise ResultsError(f"{path}: a save of it was interrupted, and a private copy to "
+                                   f"read it as of its last committed save failed: {e}") from e
+            journal = _read_all(jfd)
+            try:
+                now = os.stat(jpath)
+            except FileNotFoundError:
+                continue  # that save ended (committed or rolled back) while we copied
+            held = os.fstat(jfd)
+            if (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
+                continue
+            header = journal_header(journal)
+            if header is None:
+                return None  # the save had changed nothing yet
+            base, created = header
+            if created:
+                raise ResultsError(
+                    f"{path}: no run was ever committed to it: the save that was creating it was "
+                    f"interrupted (graybench --repair-results {path} removes it and {jpath})")
+            if copy is None:
+                raise ResultsError(f"no such file: {path} (but {jpath} exists)")
+            fd = os.open(copy, os.O_RDWR | os.O_CLOEXEC)
+            try:
+                roll_back(fd, journal, base)
+            finally:
+                os.close(fd)
+            try:
+                f = h5py.File(copy, "r")
+            except OSError as e:
+                raise ResultsError(f"cannot open {path} as of its last committed save: {e}") from e
+            print(f"graybench: {path}: read as of its last committed save, because a save of it "
+                  f"was interrupted; the file is not modified (any graybench run with --results "
+                  f"{path}, or graybench --repair-results {path}, repairs it in place)",
+                  file=sys.stderr)
+            return f
+        finally:
+            os.close(jfd)
+            shutil.rmtree(tmpdir, ignore_errors=True)  # an open copy lives on, unlinked
+    raise ResultsError(f"{path}: saves kept finishing while it was being read; try again")
+
+
+def open_committed(path: str | os.PathLike) -> h5py.File:
+    """`path` opened read-only with h5py as of its last committed save (a private rolled-back
+    copy when a save of it was interrupted), without checking what it holds. OSError as h5py's."""
     path = os.fspath(path)
+    if not os.path.isdir(path):
+        f = _open_rolled_back(path)
+        if f is not None:
+            return f
+    return h5py.File(path, "r")
+
+
+def open_results(path: str | os.PathLike) -> h5py.File:
+    """Opens `path` read-only after checking it is a graybench results file (ResultsError if not).
+
+    If a save of it was interrupted (`<path>.journal` exists), opens a private copy rolled back
+    to its last committed save instead, says so on stderr, and leaves the file untouched."""
+    path = os.fspath(path)
+    if not os.path.isdir(path):
+        f = _open_rolled_back(path)
+        if f is not None:
+            return _checked(path, f)
     if not os.path.exists(path):
         raise ResultsError(f"no such file: {path}")
     if os.path.isdir(path):
@@ -110,6 +211,11 @@ def open_results(path: str | os.PathLike) -> h5py.File:
         f = h5py.File(path, "r")
     except OSError as e:
         raise ResultsError(f"cannot open {path} as HDF5: {e}") from e
+    return _checked(path, f)
+
+
+def _checked(path: str, f: h5py.File) -> h5py.File:
+    """`f` if it is a graybench results file this reader knows; else closes it, ResultsError."""
     schema = python_value(f.attrs.get("schema", ""))
     if not isinstance(schema, str) or not schema.startswith(SCHEMA_PREFIX):
         f.close()

@@ -28,6 +28,8 @@ from typing import Iterable, Sequence
 
 import h5py
 
+from . import load
+
 EXIT_OK = 0
 EXIT_FATAL = 1
 EXIT_USAGE = 2
@@ -87,18 +89,14 @@ def _schema(path: str, f: h5py.File) -> str:
 
 
 def _open(path: str) -> h5py.File:
+    """An input, read as of its last committed save when a save of it was interrupted
+    (load.open_committed: a private rolled-back copy; the input itself is never modified)."""
     try:
-        return h5py.File(path, "r")
+        return load.open_committed(path)
+    except load.ResultsError as e:
+        raise MergeError(str(e)) from e
     except OSError as e:
         raise MergeError(f"{path}: not an HDF5 file ({e})") from e
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(os.path.dirname(os.path.abspath(path)) or ".", os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def merge(output: str, inputs: Sequence[str], quiet: bool = False) -> dict:
@@ -106,6 +104,14 @@ def merge(output: str, inputs: Sequence[str], quiet: bool = False) -> dict:
     inputs = expand_inputs(inputs)
     if not inputs:
         raise MergeError("no input files")
+    # The output is rewritten under the lock graybench's saves take, and an interrupted save of
+    # it is rolled back first: its journal must not outlive the file it describes.
+    with load.results_lock(output):
+        load.repair_interrupted_save(output)
+        return _merge_locked(output, inputs, quiet)
+
+
+def _merge_locked(output: str, inputs: list[str], quiet: bool) -> dict:
     sources = []
     if os.path.exists(output):
         sources.append(output)
@@ -122,7 +128,8 @@ def merge(output: str, inputs: Sequence[str], quiet: bool = False) -> dict:
             raise MergeError(f"refusing to mix schema versions ({detail}); merge each version "
                              "into its own file")
         schema = next(iter(schemas))
-        tmp = f"{output}.tmp.{socket.gethostname()}.{os.getpid()}"
+        target = os.path.realpath(output)  # through a symlink, the file it names is replaced
+        tmp = f"{target}.tmp.{socket.gethostname()}.{os.getpid()}"
         counts = {"files": len(files), "runs": 0, "duplicates": 0}
         try:
             with h5py.File(tmp, "w") as dst:
@@ -158,13 +165,7 @@ def merge(output: str, inputs: Sequence[str], quiet: bool = False) -> dict:
                                 dst["inputs"] = dst[inputs_path]
                 dst.attrs["merged_files"] = counts["files"]
                 dst.flush()
-            fd = os.open(tmp, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, output)
-            _fsync_dir(output)
+            load.replace_durably(tmp, target)
         except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)
