@@ -348,6 +348,10 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
   // Every second of the job is accounted for on rank 0 (docs/schema.md, "Where the time goes").
   const Clock::time_point job_start = process_start_time();
   const double startup_s = seconds_between(job_start, mpi::ready_time());
+  // Under mpirun (or srun's step daemon) the job began before this process: the launcher's own
+  // start-up counts too (docs/schema.md, "Where the time goes").
+  const std::optional<Launcher> launched_by = launcher();
+  const Clock::time_point launch_start = launched_by ? launched_by->start : job_start;
   const auto t_list = Clock::now();
   const std::vector<InputFile> files = list_on_root(config, comm);
   // Size estimates are read from image headers here (io/), once per job, and handed to the
@@ -360,6 +364,8 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
   const Placement where = placement(comm);
   Attributes common = job_attributes(config, comm, files, where);
   common.set("startup_s", startup_s);
+  common.set("launcher", launched_by ? launched_by->name : std::string("none"));
+  common.set("launch_s", std::max(0.0, seconds_between(launch_start, job_start)));
   common.set("list_s", list_s);
   bool any_failed = false;
   std::set<std::pair<Strategy, int>> warned;
@@ -424,6 +430,8 @@ ExitCode run_job(const Config& config, const mpi::Comm& comm, std::ostream& out)
       Attributes late;
       late.set("save_s", seconds_between(t_save, Clock::now()));
       late.set("job_elapsed_s", seconds_between(job_start, Clock::now()));
+      late.set("launcher_elapsed_s",
+               seconds_between(std::min(launch_start, job_start), Clock::now()));
       return late;
     });
     for (const auto& r : run.images) {

@@ -38,6 +38,12 @@ std::chrono::steady_clock::time_point ready_at{};
 }  // namespace
 
 Environment::Environment(int& argc, char**& argv) {
+  // Started without mpirun/srun, Open MPI 4 forks a daemon (orted) for the singleton so it
+  // could spawn processes later; graybench never spawns MPI processes (its `processes` workers
+  // are plain children that never initialise MPI), so the singleton runs isolated: 0.13-0.18 s
+  // less start-up per job, measured here. A value the user set wins; other MPIs ignore it, and
+  // under a launcher the singleton component is not used at all.
+  ::setenv("OMPI_MCA_ess_singleton_isolated", "1", 0);
   check(MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &provided_), "MPI_Init_thread");
   if (provided_ < MPI_THREAD_SERIALIZED) {
     MPI_Finalize();

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <memory>
 #include <new>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
@@ -26,16 +27,23 @@ namespace {
 const std::chrono::steady_clock::time_point loaded_at = std::chrono::steady_clock::now();
 }  // namespace
 
-std::chrono::steady_clock::time_point process_start_time() {
+namespace {
+
+/// The start of the process whose /proc stat file is `stat_path` on the steady clock, or
+/// nullopt; its command name (field 2) into `comm` when given.
+std::optional<std::chrono::steady_clock::time_point> started_at(const std::string& stat_path,
+                                                                std::string* comm = nullptr) {
   const auto steady_now = std::chrono::steady_clock::now();
   timespec boot{};
-  if (::clock_gettime(CLOCK_BOOTTIME, &boot) != 0) return loaded_at;
-  std::ifstream in("/proc/self/stat");
+  if (::clock_gettime(CLOCK_BOOTTIME, &boot) != 0) return std::nullopt;
+  std::ifstream in(stat_path);
   std::string stat;
   std::getline(in, stat);
   // Field 2 (the command name) is parenthesised and may hold spaces: count from the last ')'.
   const auto paren = stat.rfind(')');
-  if (paren == std::string::npos) return loaded_at;
+  const auto open = stat.find('(');
+  if (paren == std::string::npos || open == std::string::npos || open > paren) return std::nullopt;
+  if (comm) *comm = stat.substr(open + 1, paren - open - 1);
   std::istringstream fields(stat.substr(paren + 1));
   std::string field;
   unsigned long long start_ticks = 0;
@@ -43,12 +51,31 @@ std::chrono::steady_clock::time_point process_start_time() {
     if (k == 22) start_ticks = std::stoull(field);
   }
   const long hz = ::sysconf(_SC_CLK_TCK);
-  if (start_ticks == 0 || hz <= 0) return loaded_at;
+  if (start_ticks == 0 || hz <= 0) return std::nullopt;
   const double age = static_cast<double>(boot.tv_sec) + boot.tv_nsec / 1e9 -
                      static_cast<double>(start_ticks) / static_cast<double>(hz);
-  if (age < 0) return loaded_at;
+  if (age < 0) return std::nullopt;
   return steady_now - std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                           std::chrono::duration<double>(age));
+}
+
+}  // namespace
+
+std::chrono::steady_clock::time_point process_start_time() {
+  return started_at("/proc/self/stat").value_or(loaded_at);
+}
+
+std::optional<Launcher> launcher() {
+  // The launchers that start ranks as their own children on a node.
+  static const std::set<std::string> kLaunchers = {
+      "mpirun", "mpiexec",         "orterun",       "orted",     "prterun",
+      "prted",  "hydra_pmi_proxy", "mpiexec.hydra", "slurmstepd"};
+  std::string comm;
+  const auto start = started_at("/proc/" + std::to_string(::getppid()) + "/stat", &comm);
+  // slurmstepd names itself "slurmstepd: [job.step]".
+  const std::string name = comm.substr(0, comm.find(':'));
+  if (!start || !kLaunchers.count(name)) return std::nullopt;
+  return Launcher{name, *start};
 }
 
 std::string hostname() {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +13,16 @@ namespace graybench {
 /// the dynamic loader, static initialisers and MPI start-up are included. Resolution: one clock
 /// tick (10 ms). Falls back to the first call's time where /proc is unavailable.
 std::chrono::steady_clock::time_point process_start_time();
+
+/// The process that launched this one when it is an MPI or Slurm launcher on this node
+/// (mpirun/mpiexec/orterun/orted/prterun/prted/hydra_pmi_proxy/slurmstepd): its name and its
+/// start on the steady clock, from /proc like process_start_time(). Nullopt otherwise (a
+/// singleton run from a shell).
+struct Launcher {
+  std::string name;
+  std::chrono::steady_clock::time_point start;
+};
+std::optional<Launcher> launcher();
 
 /// This host's name.
 std::string hostname();
