@@ -4,9 +4,16 @@
 # longer by hand: `bash tools/fuzz.sh 3600`). A crash leaves its input in build-fuzz/crashes/
 # and fails the script; add that input to tests/fuzz/regressions/ once it is fixed.
 #   usage: bash tools/fuzz.sh [SECONDS]
+# A fixed seed makes a run repeatable (CI's: the same commit fuzzes the same inputs, so a
+# finding fails every run of it, not one in n); without one, every run explores anew:
+#   GRAYBENCH_FUZZ_SEED=N   libFuzzer's -seed (default 0: a new random seed per run)
+#   GRAYBENCH_FUZZ_RUNS=N   stop each target after N inputs (default: only SECONDS stops it)
+# A seeded run starts from the seed corpus alone; an unseeded one keeps what earlier runs found.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
+seed=${GRAYBENCH_FUZZ_SEED:-0}
+runs=${GRAYBENCH_FUZZ_RUNS:--1}
 build=${GRAYBENCH_FUZZ_BUILD:-build-fuzz}
 gen=${GRAYBENCH_GEN:-build/graybench-gen}
 
@@ -48,15 +55,17 @@ psd += struct.pack(">H", 0) + bytes(range(w * h * 3))
 open(os.path.join(out, "a.psd"), "wb").write(psd)
 PY
 corpus="$build/corpus"
+[ "$seed" = 0 ] || { corpus="$build/corpus-seed$seed"; rm -rf "$corpus"; }
 mkdir -p "$corpus" "$build/crashes"
 find "$seeds" tests/fuzz/regressions -type f ! -name '*.md' -exec cp {} "$corpus/" \;
 
 status=0
 for t in $targets; do
-  echo "fuzz: $t for $secs s on $(find "$corpus" -type f | wc -l) inputs"
+  echo "fuzz: $t for $secs s (seed $seed, runs $runs) on $(find "$corpus" -type f | wc -l) inputs"
   log="$build/$t.log"
   if ! ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
-      "$build/tests/fuzz/$t" -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 \
+      "$build/tests/fuzz/$t" -max_total_time="$secs" -seed="$seed" -runs="$runs" \
+      -rss_limit_mb=2048 -max_len=65536 \
       -timeout=20 -print_final_stats=1 -artifact_prefix="$build/crashes/$t-" "$corpus" \
       >"$log" 2>&1; then
     status=1

@@ -5,12 +5,14 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/errors.hpp"
 #include "core/utf8.hpp"
 #include "io/codec_internal.hpp"
-#include "io/jpeg_guard.hpp"
 #include "io/limits.hpp"
+#include "io/stb_guard.hpp"
 
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
@@ -107,10 +109,14 @@ void decode_stb(std::span<const std::uint8_t> encoded, Image& out) {
   if (encoded.size() > static_cast<std::size_t>(INT32_MAX)) {
     throw ImageError(ImageStatus::kDecodeError, "decode failed: file larger than 2 GiB");
   }
-  // stb_image 2.27 writes out of bounds on Huffman tables with more than 256 codes: such a
-  // file never reaches it.
-  if (auto problem = jpeg_huffman_problem(encoded)) {
-    throw ImageError(ImageStatus::kDecodeError, "decode failed: corrupt JPEG: " + *problem);
+  // Files that make stb_image 2.27 write out of bounds or overflow never reach it.
+  if (auto problem = stb_input_problem(encoded)) {
+    throw ImageError(ImageStatus::kDecodeError, "decode failed: " + *problem);
+  }
+  std::vector<std::uint8_t> without_empty_idat;
+  if (auto copy = png_without_leading_empty_idat(encoded)) {
+    without_empty_idat = std::move(*copy);
+    encoded = without_empty_idat;
   }
   const int len = static_cast<int>(encoded.size());
   int width = 0, height = 0, channels = 0;

@@ -13,8 +13,8 @@
 #include "core/utf8.hpp"
 #include "io/codec.hpp"
 #include "io/file.hpp"
-#include "io/jpeg_guard.hpp"
 #include "io/limits.hpp"
+#include "io/stb_guard.hpp"
 #include "support/process.hpp"
 
 namespace graybench {
@@ -186,6 +186,78 @@ TEST(JpegGuard, RefusesHuffmanTablesStbWouldOverflow) {
     EXPECT_EQ(e.status(), ImageStatus::kDecodeError);
     EXPECT_GT(std::string(e.what()).size(), std::string("decode failed: ").size());
   }
+}
+
+/// A baseline JPEG whose scan header points its first component at DC table `dc`.
+std::vector<std::uint8_t> jpeg_with_scan_table(int dc) {
+  auto jpg = encode_jpeg(rgb(16, 16), 16, 16, 3, 90);
+  for (std::size_t i = 2; i + 4 < jpg.size();) {
+    const std::size_t len = std::size_t{jpg[i + 2]} << 8 | jpg[i + 3];
+    if (jpg[i + 1] == 0xDA) {
+      jpg[i + 6] = static_cast<std::uint8_t>((dc << 4) | (jpg[i + 6] & 15));
+      return jpg;
+    }
+    i += 2 + len;
+  }
+  throw std::runtime_error("no SOS");
+}
+
+TEST(StbGuard, RefusesScansThroughUndefinedHuffmanTables) {
+  // stb_image's tables are uninitialised until a DHT defines them; a scan that decodes with
+  // an undefined one indexes out of bounds (fuzz_decode_stb, index -16776553).
+  EXPECT_FALSE(jpeg_huffman_problem(jpeg_with_scan_table(0)));
+  EXPECT_EQ(decode_image(jpeg_with_scan_table(0), Decoder::kStb).pixel_count(), 256u);
+  const auto bad = jpeg_with_scan_table(3);
+  const auto problem = jpeg_huffman_problem(bad);
+  ASSERT_TRUE(problem);
+  EXPECT_EQ(*problem, "scan uses DC Huffman table 3, never defined");
+  try {
+    decode_image(bad, Decoder::kStb);
+    FAIL() << "decoded";
+  } catch (const ImageError& e) {
+    EXPECT_NE(std::string(e.what()).find("never defined"), std::string::npos) << e.what();
+  }
+}
+
+TEST(StbGuard, EmptyIdatBeforeTheDataIsDroppedAndTheImageUnchanged) {
+  const auto png = encode_png(rgb(7, 5), 7, 5, 3);
+  EXPECT_FALSE(png_without_leading_empty_idat(png));
+  // An empty IDAT chunk (length 0, type, CRC) right before the first one: legal PNG.
+  std::vector<std::uint8_t> with_empty = png;
+  std::size_t idat = 8;
+  while (!std::equal(png.begin() + static_cast<std::ptrdiff_t>(idat + 4),
+                     png.begin() + static_cast<std::ptrdiff_t>(idat + 8), "IDAT")) {
+    idat += 12 + (std::size_t{png[idat + 2]} << 8 | png[idat + 3]);
+  }
+  const std::uint8_t empty[12] = {0, 0, 0, 0, 'I', 'D', 'A', 'T', 0x35, 0xAF, 0x06, 0x1E};
+  with_empty.insert(with_empty.begin() + static_cast<std::ptrdiff_t>(idat), empty, empty + 12);
+  const auto dropped = png_without_leading_empty_idat(with_empty);
+  ASSERT_TRUE(dropped);
+  EXPECT_EQ(*dropped, png);
+  for (const Decoder decoder : {Decoder::kStb, Decoder::kAuto}) {
+    EXPECT_EQ(decode_image(with_empty, decoder).pixels, decode_image(png, decoder).pixels);
+  }
+}
+
+TEST(StbGuard, RefusesPnmHeaderNumbersStbWouldOverflow) {
+  // A valid 2x1 PGM decodes; stb keeps each header number in an int without a bound.
+  const std::string ok = "P5\n# comment 99999999999\n2 1\n255\nab";
+  EXPECT_FALSE(pnm_header_problem(bytes(ok)));
+  EXPECT_EQ(decode_image(bytes(ok), Decoder::kStb).pixel_count(), 2u);
+  EXPECT_FALSE(pnm_header_problem(bytes("P6 2147483647 1 255 ")));
+  for (const std::string bad : {"P5 2147483648 1 255 x", "P6\t1\r99999999999 255 x",
+                                "P5 1 1 #c\n 000000000003000000000 x"}) {
+    const auto problem = pnm_header_problem(bytes(bad));
+    ASSERT_TRUE(problem) << bad;
+    try {
+      decode_image(bytes(bad), Decoder::kStb);
+      FAIL() << "decoded " << bad;
+    } catch (const ImageError& e) {
+      EXPECT_NE(std::string(e.what()).find("corrupt PNM: PNM header "), std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_FALSE(pnm_header_problem(bytes("P3 99999999999 1 255")));  // stb reads P5/P6 only
 }
 
 TEST(JpegGuard, FuzzerFindingsDecodeCleanly) {
