@@ -222,6 +222,21 @@ def test_every_number_against_hand_computed_values(tiny_report):
     gil_fit = fit[(fit["strategy"] == "threads") & (fit["gil"].astype(str) == "1")].iloc[0]
     # One point: 1/S = f + (1-f)/2 exactly -> f = 2/S - 1.
     assert gil_fit["serial_fraction"] == pytest.approx(2 * 1.9 / 3 - 1)
+    assert gil_fit["fit_note"] == "" and gil_fit["max_speedup"] == pytest.approx(3 / (3.8 - 3))
+    # Superlinear points (S = 6 on 4 cores) give f < 0: said, not shown as a serial fraction.
+    assert row["serial_fraction"] < 0 and row["fit_note"].startswith("faster than linear")
+    assert "faster than linear" in tiny_report.text()
+
+
+def test_amdahl_says_when_a_group_is_slower_than_its_baseline():
+    keys = {k: "x" for k in report.SETTINGS_KEYS}
+    g = pd.DataFrame([dict(keys, strategy="processes", cores=2, speedup=0.5),
+                      dict(keys, strategy="processes", cores=4, speedup=0.8)])
+    fit = report.amdahl(g).iloc[0]
+    assert fit["serial_fraction"] > 1 and np.isnan(fit["max_speedup"])
+    assert fit["fit_note"].startswith("slower than its baseline")
+    text = report.amdahl_text(report.amdahl(g))
+    assert "slower than its baseline" in text and "speedup limit" not in text
 
 
 def test_phases_per_image(tiny_report):
@@ -283,18 +298,21 @@ EXPECTED_LABELS = {
     "imbalance": [("load imbalance (max / mean rank compute time)",
                    "group (strategy  ranks×workers)"), ("MPI rank", "time (s)")],
     "timeline": [("time since the run's common start (s)", "rank / worker")],
-    "gil": [("workers per rank", "throughput (images/s)"),
+    "gil": [("workers per rank", "speedup over 1 worker (or over sequential) (×)"),
+            ("workers per rank", "throughput (images/s)"),
             ("workers per rank", "speedup over 1 worker (or over sequential) (×)")],
 }
 
 
 @pytest.fixture(scope="module")
 def with_python(tmp_path_factory) -> Path:
-    """The tiny file plus Python-baseline runs, so that the GIL view has all its parts."""
-    runs = tiny_runs() + [make_run(5.0, strategy="py-sequential"),
-                          make_run(5.1, strategy="py-threading", workers=2),
-                          make_run(2.6, strategy="py-mp-pool", workers=2),
-                          make_run(1.0, strategy="threads", workers=1, repeat=0)]
+    """The tiny file plus Python-baseline runs (files mode, like graybench-py) and C++ threads
+    at 1 worker in both modes, so that the GIL view has all its parts."""
+    runs = tiny_runs() + [make_run(5.0, strategy="py-sequential", mode="files"),
+                          make_run(5.1, strategy="py-threading", workers=2, mode="files"),
+                          make_run(2.6, strategy="py-mp-pool", workers=2, mode="files"),
+                          make_run(1.0, strategy="threads", workers=1, repeat=0),
+                          make_run(2.0, strategy="threads", workers=1, mode="files")]
     return write_results(tmp_path_factory.mktemp("py") / "py.h5", runs)
 
 
@@ -320,14 +338,36 @@ def test_each_plot_is_drawn_with_its_axis_labels(with_python):
 def test_gil_view_shows_cpp_gil_and_python_side_by_side(with_python):
     rep = report.Report(load.load(with_python))
     fig = rep.figures()["gil"]
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    for want in ("C++ threads", "C++ threads --gil", "py-threading", "py-mp-pool"):
+    assert len(fig.axes) == 3
+
+    def lines(ax):
+        return {line.get_label(): line.get_ydata() for line in ax.lines}
+
+    # Left: CPU-bound C++ (memory mode) with and without the emulated GIL, as speedups.
+    cpu = lines(fig.axes[0])
+    assert "memory mode" in fig.axes[0].get_title()
+    assert not any(k.startswith("py-") for k in cpu), cpu
+    free = next(v for k, v in cpu.items() if k.startswith("C++ threads (inputs aaaa"))
+    # 1 worker 4 images / 1.0 s; 2 workers: median of 4/1.0 and 4/1.2 img/s.
+    assert free[-1] == pytest.approx(np.median([4 / 1.0, 4 / 1.2]) / 4.0)
+    bound = next(v for k, v in cpu.items() if k.startswith("C++ threads --gil"))
+    # No 1-worker --gil run: over the sequential group (median wall 3 s) -> (4/1.9) / (4/3).
+    assert bound[-1] == pytest.approx(3 / 1.9)
+    # Middle: the Python strategies beside C++ in their mode (files), as throughput bars.
+    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert "files mode" in fig.axes[1].get_title()
+    for want in ("C++ threads", "py-threading", "py-mp-pool", "py-sequential (reference)"):
         assert any(t.startswith(want) for t in legend), (want, legend)
-    scaling = {line.get_label(): line.get_ydata() for line in fig.axes[1].lines}
-    cpp = next(v for k, v in scaling.items() if k.startswith("C++ threads (")
-               or k == "C++ threads")
-    # C++ threads: 1 worker 4 images / 1.0 s; 2 workers: median of 4/1.0 and 4/1.2 img/s.
-    assert cpp[-1] == pytest.approx(np.median([4 / 1.0, 4 / 1.2]) / 4.0)
+    # Right: their scaling; C++ threads in files mode 1 worker 2.0 s, 2 workers 1.5 s.
+    side = lines(fig.axes[2])
+    assert side["C++ threads"][-1] == pytest.approx((4 / 1.5) / (4 / 2.0))
+    assert side["py-threading"][-1] == pytest.approx((4 / 5.1) / (4 / 5.0))  # over py-sequential
+    plots.plt.close("all")
+
+
+def test_gil_view_without_python_shows_the_cpu_bound_panel_only(tiny):
+    fig = report.Report(load.load(tiny)).figures()["gil"]
+    assert len(fig.axes) == 1 and "memory mode" in fig.axes[0].get_title()
     plots.plt.close("all")
 
 

@@ -247,63 +247,33 @@ GIL_STRATEGIES = ["threads", "py-threading", "py-thread-executor", "py-mp-pool",
                   "py-process-executor"]
 
 
-def gil(groups: pd.DataFrame) -> plt.Figure | None:
-    """GIL-bound against GIL-free: images/s and scaling over workers of C++ threads with and
-    without --gil and of the Python baseline's strategies, single-node groups only."""
-    g = groups[(groups["n_runs"] > 0) & groups["images_per_s"].notna()].copy()
-    g = g[g["strategy"].isin(GIL_STRATEGIES + ["sequential", "py-sequential"])]
-    if g[g["strategy"].isin(GIL_STRATEGIES)].empty:
-        return None
-    # One process per rank, like Python: single-rank groups where there are any GIL-relevant ones,
-    # and the CPU-bound memory mode for C++ where it was measured.
-    if (g[g["strategy"] == "threads"]["ranks"] == 1).any():
-        g = g[g["ranks"] == 1]
-    cpp = g["strategy"].map(rp.family) == "cpp"
-    # C++ in the Python strategies' mode where measured (like for like), else memory mode.
-    py_modes = set(g[~cpp]["mode"])
-    for mode in list(py_modes) + ["memory"]:
-        if (g[cpp & (g["strategy"] == "threads")]["mode"] == mode).any():
-            g = g[~cpp | (g["mode"] == mode)]
-            break
+def _gil_variants(g: pd.DataFrame) -> pd.DataFrame:
+    """`g` with a legend label per group: C++ threads / --gil / sequential or the Python name,
+    plus the settings that vary among the C++ groups."""
+    g = g.copy()
     g["variant"] = [("C++ threads --gil" if s == "threads" and str(gv) not in ("0", "")
                      else "C++ threads" if s == "threads"
                      else "C++ sequential" if s == "sequential" else s)
                     for s, gv in zip(g["strategy"], g["gil"])]
     extra = rp.varying(g[g["strategy"].map(rp.family) == "cpp"],
                        ["kernel_repeat", "input_fingerprint", "ranks"])
-    if g["mode"].nunique() > 1:  # e.g. the Python original (files) beside C++ in memory mode
-        extra = ["mode"] + extra
     if extra:
         g["variant"] = g["variant"] + g.apply(
             lambda r: " (" + ", ".join(_setting(k, r[k]) if k != "ranks" else f"{r[k]} ranks"
                                        for k in extra) + ")", axis=1)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5), dpi=110)
-    ax = axes[0]
+    return g
+
+
+def _gil_scaling(ax: plt.Axes, g: pd.DataFrame, title: str) -> None:
+    """Each thread-like variant's speedup over itself at 1 worker (else over the sequential
+    group of its family), with the ideal line."""
     par = g[g["strategy"].isin(GIL_STRATEGIES)]
+    refs = g[~g["strategy"].isin(GIL_STRATEGIES)]
     order = {s: i for i, s in enumerate(GIL_STRATEGIES)}
     par = par.assign(_o=par["strategy"].map(order)).sort_values(["_o", "gil", "ranks", "workers"])
-    variants = list(dict.fromkeys(par["variant"]))
-    workers = sorted(par["workers"].astype(int).unique())
-    width = 0.8 / max(1, len(variants))
     cmap = plt.get_cmap("tab10")
-    for i, v in enumerate(variants):
-        sub = par[par["variant"] == v].set_index("workers")
-        x = np.arange(len(workers)) + (i - (len(variants) - 1) / 2) * width
-        vals = [float(sub.loc[w, "images_per_s"]) if w in sub.index else 0.0 for w in workers]
-        ax.bar(x, vals, width, label=v, color=cmap(i % 10))
-    for j, (_, row) in enumerate(g[~g["strategy"].isin(GIL_STRATEGIES)].iterrows()):
-        ax.axhline(float(row["images_per_s"]), linestyle=":", color=cmap((len(variants) + j) % 10),
-                   label=f"{row['variant']} (reference)")
-    ax.set_xticks(np.arange(len(workers)))
-    ax.set_xticklabels([str(w) for w in workers])
-    ax.set_xlabel("workers per rank")
-    ax.set_ylabel("throughput (images/s)")
-    ax.set_title("throughput")
-    ax.legend(fontsize=7)
-    ax.grid(True, axis="y", alpha=0.3)
-    ax = axes[1]
-    refs = g[~g["strategy"].isin(GIL_STRATEGIES)]
-    for i, v in enumerate(variants):
+    workers = sorted(par["workers"].astype(int).unique())
+    for i, v in enumerate(dict.fromkeys(par["variant"])):
         sub = par[par["variant"] == v].sort_values("workers")
         one = sub[sub["workers"] == 1]
         if len(one):
@@ -316,17 +286,91 @@ def gil(groups: pd.DataFrame) -> plt.Figure | None:
                 continue
             base = float(seq["images_per_s"].iloc[0])
         ax.plot(sub["workers"], sub["images_per_s"] / base, marker="o", label=v,
-                color=cmap(i % 10))
-    ideal = np.arange(1, max(workers) + 1)
+                color=_GIL_COLOURS.get(v.split(" (")[0], cmap(i % 10)),
+                linewidth=2.5 if v.startswith("C++") else 1.5)
+    ideal = np.arange(1, max(workers + [2]) + 1)
     ax.plot(ideal, ideal, "k--", linewidth=1, label="ideal")
     ax.axhline(1.0, color="grey", linewidth=0.8)
     ax.set_xticks(sorted(set(workers) | {1}))
     ax.set_xlabel("workers per rank")
     ax.set_ylabel("speedup over 1 worker (or over sequential) (×)")
-    ax.set_title("scaling (GIL-bound stays near 1)")
+    ax.set_title(title, fontsize=10)
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=7)
     ax.grid(True, alpha=0.3)
+
+
+def _gil_throughput(ax: plt.Axes, g: pd.DataFrame, title: str) -> None:
+    """Images/s per worker count of every thread-like variant; dotted: sequential references."""
+    par = g[g["strategy"].isin(GIL_STRATEGIES)]
+    order = {s: i for i, s in enumerate(GIL_STRATEGIES)}
+    par = par.assign(_o=par["strategy"].map(order)).sort_values(["_o", "gil", "ranks", "workers"])
+    variants = list(dict.fromkeys(par["variant"]))
+    workers = sorted(par["workers"].astype(int).unique())
+    width = 0.8 / max(1, len(variants))
+    cmap = plt.get_cmap("tab10")
+    for i, v in enumerate(variants):
+        sub = par[par["variant"] == v].set_index("workers")
+        x = np.arange(len(workers)) + (i - (len(variants) - 1) / 2) * width
+        vals = [float(sub.loc[w, "images_per_s"]) if w in sub.index else 0.0 for w in workers]
+        ax.bar(x, vals, width, label=v, color=_GIL_COLOURS.get(v.split(" (")[0], cmap(i % 10)))
+    for j, (_, row) in enumerate(g[~g["strategy"].isin(GIL_STRATEGIES)].iterrows()):
+        ax.axhline(float(row["images_per_s"]), linestyle=":", color=cmap((len(variants) + j) % 10),
+                   label=f"{row['variant']} (reference)")
+    ax.set_xticks(np.arange(len(workers)))
+    ax.set_xticklabels([str(w) for w in workers])
+    ax.set_xlabel("workers per rank")
+    ax.set_ylabel("throughput (images/s)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    ax.grid(True, axis="y", alpha=0.3)
+
+
+_GIL_COLOURS = {"C++ threads": "#1f77b4", "C++ threads --gil": "#d62728",
+                "py-threading": "#ff7f0e", "py-thread-executor": "#bcbd22",
+                "py-mp-pool": "#2ca02c", "py-process-executor": "#9467bd"}
+
+
+def gil(groups: pd.DataFrame) -> plt.Figure | None:
+    """GIL-bound against GIL-free, single-rank groups where there are any.
+
+    Left: CPU-bound work (C++ in memory mode, where measured): C++ threads and C++ threads
+    --gil, each one's speedup over 1 worker: the GIL contrast at a glance. Middle and right,
+    when the Python original was measured: its strategies beside C++ in the same mode (files:
+    read, decode, convert, encode and write of the same images): throughput and scaling."""
+    g = groups[(groups["n_runs"] > 0) & groups["images_per_s"].notna()].copy()
+    g = g[g["strategy"].isin(GIL_STRATEGIES + ["sequential", "py-sequential"])]
+    if g[g["strategy"].isin(GIL_STRATEGIES)].empty:
+        return None
+    # One process per rank, like Python: single-rank groups where there are any.
+    if (g[g["strategy"] == "threads"]["ranks"] == 1).any():
+        g = g[g["ranks"] == 1]
+    cpp = g["strategy"].map(rp.family) == "cpp"
+    threads_modes = list(dict.fromkeys(g[cpp & (g["strategy"] == "threads")]["mode"]))
+    cpu_mode = "memory" if "memory" in threads_modes else (threads_modes or [None])[0]
+    py = g[~cpp]
+    py_modes = list(dict.fromkeys(py["mode"]))
+    panels = []
+    if cpu_mode is not None:
+        cpu = g[cpp & (g["mode"] == cpu_mode)]
+        repeat = ", ".join(sorted({str(k) for k in cpu["kernel_repeat"]}))
+        panels.append(("cpu", _gil_variants(cpu),
+                       f"C++, {cpu_mode} mode (kernel repeat {repeat}): "
+                       "the GIL serialises the threads"))
+    if not py.empty:
+        side = g[g["mode"].isin(py_modes)]
+        side = _gil_variants(side)
+        modes = "/".join(py_modes)
+        panels.append(("bars", side, f"the Python original beside C++, {modes} mode"))
+        panels.append(("scaling", side, f"scaling, {modes} mode (Pillow releases the GIL "
+                                        "in its codecs)"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 5), dpi=110,
+                             squeeze=False)
+    for ax, (kind, data, title) in zip(axes[0], panels):
+        if kind == "bars":
+            _gil_throughput(ax, data, title)
+        else:
+            _gil_scaling(ax, data, title)
     fig.suptitle(FIGURES["gil"])
     fig.tight_layout()
     return fig

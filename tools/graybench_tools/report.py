@@ -233,11 +233,14 @@ def add_speedup(g: pd.DataFrame) -> pd.DataFrame:
 def amdahl(g: pd.DataFrame) -> pd.DataFrame:
     """Serial fraction f per strategy and settings, fitted to the groups with cores > 1.
 
-    Columns: strategy, gil, the other SETTINGS_KEYS, n_points, serial_fraction, max_speedup
-    (1/f, the speedup no core count can exceed), rms_residual (of the fitted speedups).
+    Columns: strategy, gil, the other SETTINGS_KEYS, n_points, serial_fraction (the least-squares
+    f, not clipped), max_speedup (1/f, the speedup no core count can exceed; NaN when f > 1),
+    rms_residual (of the fitted speedups) and fit_note: empty when 0 <= f <= 1, else why the
+    model does not describe the group (f > 1: slower than its baseline, overhead rather than a
+    serial part; f < 0: faster than linear, caches or noise).
     """
     cols = ["strategy"] + SETTINGS_KEYS + ["n_points", "serial_fraction", "max_speedup",
-                                           "rms_residual"]
+                                           "rms_residual", "fit_note"]
     rows = []
     usable = g[g["speedup"].notna() & (g["speedup"] > 0)]
     for key, sub in usable.groupby(["strategy"] + SETTINGS_KEYS, sort=False):
@@ -249,9 +252,14 @@ def amdahl(g: pd.DataFrame) -> pd.DataFrame:
         x = 1 - 1 / p
         f = float(np.sum((1 / s - 1 / p) * x) / np.sum(x * x))
         fit = 1 / (f + (1 - f) / p)
+        note = ("slower than its baseline: overhead outweighs the added cores, Amdahl's model "
+                "does not apply" if f > 1 else
+                "faster than linear (caches or noise): no serial fraction to fit" if f < 0
+                else "")
         rows.append(dict(zip(["strategy"] + SETTINGS_KEYS, key), n_points=len(sub),
-                         serial_fraction=f, max_speedup=(1 / f) if f > 0 else np.inf,
-                         rms_residual=float(np.sqrt(np.mean((fit - s) ** 2)))))
+                         serial_fraction=f,
+                         max_speedup=np.nan if f > 1 else (1 / f) if f > 0 else np.inf,
+                         rms_residual=float(np.sqrt(np.mean((fit - s) ** 2))), fit_note=note))
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -441,9 +449,14 @@ def amdahl_text(fits: pd.DataFrame) -> str:
     lines = []
     for _, r in fits.iterrows():
         gil = " --gil" if str(r["gil"]) not in ("0", "") and family(r["strategy"]) == "cpp" else ""
-        lines.append(f"  {r['strategy']}{gil} [{r['mode']}, inputs={_short_fp(r['input_fingerprint'])}]"
-                     f": serial fraction {r['serial_fraction']:.3f} from {r['n_points']} "
-                     f"point(s), speedup limit {_fmt(r['max_speedup'], '{:.1f}')}")
+        head = f"  {r['strategy']}{gil} [{r['mode']}, inputs={_short_fp(r['input_fingerprint'])}]"
+        if r.get("fit_note", ""):
+            lines.append(f"{head}: {r['fit_note']} (fit f = {r['serial_fraction']:.2f} from "
+                         f"{r['n_points']} point(s))")
+        else:
+            lines.append(f"{head}: serial fraction {r['serial_fraction']:.3f} from "
+                         f"{r['n_points']} point(s), speedup limit "
+                         f"{_fmt(r['max_speedup'], '{:.1f}')}")
     return "\n".join(lines)
 
 
@@ -565,9 +578,11 @@ class Report:
                          "compute and idle time per rank of the timeline's run.",
             "timeline": "Each bar is one image, from its start to its end, on the lane of the "
                         "rank and worker that processed it (red: failed).",
-            "gil": "Left: throughput of the thread-based strategies per worker count; dotted: "
-                   "the sequential references. Right: each one's speedup over itself at 1 "
-                   "worker: GIL-bound strategies stay near 1, GIL-free ones follow the ideal.",
+            "gil": "Left: CPU-bound work (C++ in memory mode): C++ threads and C++ threads "
+                   "--gil, each one's speedup over itself at 1 worker: the GIL-bound line stays "
+                   "near 1, the GIL-free one follows the ideal. Middle and right, when the "
+                   "Python original was run: its strategies beside C++ in the same mode "
+                   "(files): throughput (dotted: the sequential references) and scaling.",
         }
         flag = lambda r: "flag" if r.get("high_cv", False) else ""  # noqa: E731
         sections = [("Summary", H.pre(self.text()))]
