@@ -1,5 +1,7 @@
 #include "io/limits.hpp"
 
+#include <array>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -95,6 +97,14 @@ std::optional<Dimensions> pnm_dimensions(std::span<const std::uint8_t> d) {
 }  // namespace
 
 std::optional<Dimensions> probe_dimensions(std::span<const std::uint8_t> d) {
+  // stb_image reads zeros past the end of a file, so a header cut short still declares a size
+  // to it (a 17-byte TGA: 8272 x 37124 pixels). Probe what the decoder will see.
+  constexpr std::size_t kFixedHeader = 32;  // every fixed-size header below fits
+  if (d.size() < kFixedHeader) {
+    std::array<std::uint8_t, kFixedHeader> padded{};
+    std::copy(d.begin(), d.end(), padded.begin());
+    return probe_dimensions(std::span<const std::uint8_t>(padded));
+  }
   if (starts_with(d, {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'})) {
     if (d.size() < 24 || !std::equal(d.begin() + 12, d.begin() + 16, "IHDR")) return std::nullopt;
     return Dimensions{be32(&d[16]), be32(&d[20])};

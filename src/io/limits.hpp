@@ -21,7 +21,8 @@ struct Dimensions {
 
 /// Reads width and height from the header of a PNG, JPEG, GIF, BMP, TGA, PSD or PNM file
 /// without decoding it (and without stb: this must be safe on any input). nullopt when the
-/// header is not one of these or is cut short.
+/// header is not one of these. A header shorter than 32 bytes is read as if zeros followed,
+/// as stb_image reads it (so a cut-short header cannot slip past the pixel limit).
 std::optional<Dimensions> probe_dimensions(std::span<const std::uint8_t> encoded);
 
 /// probe_dimensions() on the head of a file, opened non-blocking (a FIFO never hangs it);
