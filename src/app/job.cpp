@@ -222,7 +222,7 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   a.set("input_fingerprint", fingerprint(files));
   a.set("total_bytes_in", static_cast<std::int64_t>(total_bytes));
   // Kernel context (issue 8): the SIMD target dispatched here and rank 0's
-  // node's copy bandwidth (~50 ms; only rank 0's attributes are stored) as the kernel's bound.
+  // node's copy bandwidth (~20 ms; only rank 0's attributes are stored) as the kernel's bound.
   a.set("simd_target", simd_target());
   if (comm.rank() == 0) a.set("membw_gbps", memcpy_bandwidth_gbps());
   return a;

@@ -29,6 +29,10 @@ class Environment {
   int provided_ = 0;
 };
 
+/// True when an MPI launcher (mpirun/mpiexec, srun with a PMI plug-in) started this process,
+/// false for a singleton (started directly): read from the launchers' environment variables.
+bool started_by_launcher();
+
 /// When the Environment finished initialising MPI (steady clock); the epoch if it never did.
 std::chrono::steady_clock::time_point ready_time();
 

@@ -48,7 +48,7 @@ std::string format_cpu_list(const std::vector<int>& cpus);
 /// memcpy between two 32 MiB buffers for about `budget` (set-up included), counting bytes
 /// read plus bytes written (STREAM's Copy convention), so a kernel's in + out bytes/s compares
 /// with it directly.
-double memcpy_bandwidth_gbps(std::chrono::milliseconds budget = std::chrono::milliseconds(50));
+double memcpy_bandwidth_gbps(std::chrono::milliseconds budget = std::chrono::milliseconds(20));
 /// Environment variables whose names start with `prefix`, sorted by name.
 std::vector<std::pair<std::string, std::string>> environment_with_prefix(const std::string& prefix);
 

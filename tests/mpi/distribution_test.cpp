@@ -38,6 +38,12 @@ std::vector<std::uint64_t> all_indices(const mpi::Comm& comm,
   return out;
 }
 
+TEST(Comm, KnowsItWasStartedByALauncher) {
+  // These tests run under mpirun (every rank count): the singleton-only settings (PML ob1,
+  // no daemon) must not apply. The singleton side: StartedByLauncherReadsTheEnvironment.
+  EXPECT_TRUE(mpi::started_by_launcher());
+}
+
 TEST(Comm, BroadcastGatherScatter) {
   const auto comm = mpi::Comm::world();
   std::vector<std::uint8_t> b;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "core/cancel.hpp"
@@ -15,6 +16,7 @@
 #include "io/file.hpp"
 #include "io/limits.hpp"
 #include "io/stb_guard.hpp"
+#include "mpi/comm.hpp"
 #include "support/process.hpp"
 
 namespace graybench {
@@ -248,6 +250,24 @@ TEST(StbGuard, EmptyIdatBeforeTheDataIsDroppedAndTheImageUnchanged) {
   for (const Decoder decoder : {Decoder::kStb, Decoder::kAuto}) {
     EXPECT_EQ(decode_image(with_empty, decoder).pixels, decode_image(png, decoder).pixels);
   }
+}
+
+TEST(Launcher, StartedByLauncherReadsTheEnvironment) {
+  // The singleton-only MPI settings (ob1 PML, no orted) hinge on this answer.
+  const char* vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "PMI_FD"};
+  std::map<std::string, std::string> saved;
+  for (const char* v : vars) {
+    if (const char* value = std::getenv(v)) saved[v] = value;
+    ::unsetenv(v);
+  }
+  EXPECT_FALSE(mpi::started_by_launcher());
+  for (const char* v : vars) {
+    ::setenv(v, "0", 1);
+    EXPECT_TRUE(mpi::started_by_launcher()) << v;
+    ::unsetenv(v);
+  }
+  for (const auto& [k, v] : saved)
+    ::setenv(k.c_str(), v.c_str(), 1);
 }
 
 TEST(StbGuard, RefusesPnmHeaderNumbersStbWouldOverflow) {
