@@ -1,7 +1,8 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
+
+#include "core/bytes.hpp"
 
 namespace graybench {
 
@@ -11,7 +12,7 @@ struct Image {
   int height = 0;
   int channels = 0;
   int bit_depth = 8;  ///< bits per sample in the file (16-bit PNGs are reduced to 8, see docs)
-  std::vector<std::uint8_t> pixels;
+  Bytes pixels;       ///< written in full by the decoder: resize() leaves it uninitialised
 
   std::size_t pixel_count() const { return static_cast<std::size_t>(width) * height; }
 };

@@ -56,11 +56,12 @@ class WireReader {
     pos_ += n;
     return s;
   }
-  std::vector<std::uint8_t> get_bytes() {
+  template <class Vec = std::vector<std::uint8_t>>
+  Vec get_bytes() {
     const auto n = get<std::uint64_t>();
     need(n);
-    std::vector<std::uint8_t> v(bytes_.begin() + static_cast<std::ptrdiff_t>(pos_),
-                                bytes_.begin() + static_cast<std::ptrdiff_t>(pos_ + n));
+    Vec v(bytes_.begin() + static_cast<std::ptrdiff_t>(pos_),
+          bytes_.begin() + static_cast<std::ptrdiff_t>(pos_ + n));
     pos_ += n;
     return v;
   }

@@ -39,7 +39,7 @@ std::vector<std::uint64_t> work_estimates(const std::vector<InputFile>& files);
 /// where ISA-L's fast matcher loses 5-13 %); levels 2-12 with libdeflate at that level.
 /// Throws ImageError(kEncodeError).
 void encode_png(std::span<const std::uint8_t> pixels, int width, int height, int channels,
-                std::vector<std::uint8_t>& out, int level = kPngLevelDefault);
+                Bytes& out, int level = kPngLevelDefault);
 
 /// As above, into a new buffer.
 std::vector<std::uint8_t> encode_png(std::span<const std::uint8_t> pixels, int width, int height,

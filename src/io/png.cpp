@@ -193,8 +193,7 @@ void put_be32(std::uint8_t* p, std::uint32_t v) {
 
 /// Appends a chunk whose data is already in `out` at [start + 8, start + 8 + n), leaving room
 /// for length and type at `start`; adds the CRC.
-void close_chunk(std::vector<std::uint8_t>& out, std::size_t start, const char* type,
-                 std::size_t n) {
+void close_chunk(Bytes& out, std::size_t start, const char* type, std::size_t n) {
   put_be32(out.data() + start, static_cast<std::uint32_t>(n));
   std::memcpy(out.data() + start + 4, type, 4);
   const std::uint32_t crc = libdeflate_crc32(0, out.data() + start + 4, n + 4);
@@ -205,7 +204,7 @@ void close_chunk(std::vector<std::uint8_t>& out, std::size_t start, const char* 
 }  // namespace
 
 void encode_png(std::span<const std::uint8_t> pixels, int width, int height, int channels,
-                std::vector<std::uint8_t>& out, int level) {
+                Bytes& out, int level) {
   if (width <= 0 || height <= 0 || channels < 1 || channels > 4 ||
       pixels.size() != static_cast<std::size_t>(width) * height * channels) {
     throw ImageError(ImageStatus::kEncodeError, "encode: bad dimensions " + std::to_string(width) +
@@ -221,7 +220,7 @@ void encode_png(std::span<const std::uint8_t> pixels, int width, int height, int
   const auto rows = static_cast<std::size_t>(height);
 
   // Per-thread buffer of the filtered rows, reused across images.
-  thread_local std::vector<std::uint8_t> filtered;
+  thread_local Bytes filtered;
   filtered.resize((row + 1) * rows);
   const std::uint64_t cost =
       detail::png_filter_rows(pixels.data(), row, rows, bpp, filtered.data());
@@ -242,7 +241,7 @@ void encode_png(std::span<const std::uint8_t> pixels, int width, int height, int
 
   // Compress into a per-thread buffer that only grows, then copy the result: sizing `out` to
   // the bound would zero-fill it on every call (a memset of the whole bound, 14 % of encode).
-  thread_local std::vector<std::uint8_t> zbuf;
+  thread_local Bytes zbuf;
   if (zbuf.size() < bound) zbuf.resize(bound);
   std::size_t zlen = 0;
   // ISA-L's lengths are 32-bit: larger streams (never a gray image under --max-pixels) take
@@ -264,9 +263,9 @@ void encode_png(std::span<const std::uint8_t> pixels, int width, int height, int
 
 std::vector<std::uint8_t> encode_png(std::span<const std::uint8_t> pixels, int width, int height,
                                      int channels, int level) {
-  std::vector<std::uint8_t> out;
+  Bytes out;
   encode_png(pixels, width, height, channels, out, level);
-  return out;
+  return {out.begin(), out.end()};
 }
 
 std::string png_encoder_name() {

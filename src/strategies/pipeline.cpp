@@ -76,7 +76,7 @@ struct Scratch {
   std::vector<std::uint8_t> encoded;
   Image image;
   std::vector<std::uint8_t> gray;
-  std::vector<std::uint8_t> png;
+  Bytes png;
 };
 
 Scratch& scratch() {

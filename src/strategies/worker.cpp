@@ -165,7 +165,7 @@ int worker_main(const std::vector<std::string>& args) {
         img.channels = r.get<std::int32_t>();
         img.bit_depth = r.get<std::int32_t>();
         if (input == Payload::kInline) {
-          img.pixels = r.get_bytes();
+          img.pixels = r.get_bytes<Bytes>();
         } else {
           const auto view = shm_in.read(r.get<std::uint64_t>());
           img.pixels.assign(view.begin(), view.end());

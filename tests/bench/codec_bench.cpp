@@ -122,7 +122,7 @@ BENCHMARK(BM_DecodePng)
 void BM_EncodePng(benchmark::State& state) {
   const Image& g = gray_image();
   const int level = static_cast<int>(state.range(0));
-  std::vector<std::uint8_t> out;
+  Bytes out;
   for (auto _ : state) {
     encode_png(g.pixels, g.width, g.height, 1, out, level);
     benchmark::DoNotOptimize(out.data());

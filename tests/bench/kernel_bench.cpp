@@ -86,7 +86,7 @@ std::size_t frame_pixels() {
 std::vector<std::uint8_t> frame_samples(int channels) {
   const Image& rgb = rgb_frame();
   const std::size_t n = rgb.pixel_count();
-  if (channels == 3) return rgb.pixels;
+  if (channels == 3) return {rgb.pixels.begin(), rgb.pixels.end()};
   std::vector<std::uint8_t> gray(n);
   to_gray(rgb.pixels, 3, gray);
   std::vector<std::uint8_t> out(n * static_cast<std::size_t>(channels));
@@ -256,7 +256,7 @@ void BM_DecodePngRgb(benchmark::State& state) {
 BENCHMARK(BM_DecodePngRgb)->Unit(benchmark::kMillisecond);
 
 void BM_EncodePngRgb(benchmark::State& state) {
-  const std::vector<std::uint8_t>& pixels = rgb_frame().pixels;
+  const Bytes& pixels = rgb_frame().pixels;
   std::size_t encoded = 0;
   for (auto _ : state) {
     std::vector<std::uint8_t> png = encode_png(pixels, rgb_frame().width, rgb_frame().height, 3);

@@ -69,7 +69,7 @@ int run(int argc, char** argv) {
   std::printf("%zu images, %.1f MB gray, filter SIMD %s\n", gray.size(), gray_bytes / 1e6,
               detail::png_filter_target().c_str());
 
-  std::vector<std::uint8_t> out, filtered;
+  Bytes out, filtered;
   for (int level : levels) {
     std::vector<double> encode_s, filter_s;
     std::size_t bytes = 0;
