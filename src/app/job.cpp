@@ -20,6 +20,7 @@
 
 #include "app/preflight.hpp"
 #include "app/run.hpp"
+#include "core/allocator.hpp"
 #include "core/cancel.hpp"
 #include "core/posix.hpp"
 #include "core/wire.hpp"
@@ -224,6 +225,7 @@ Attributes job_attributes(const Config& config, const mpi::Comm& comm,
   // Kernel context (issue 8): the SIMD target dispatched here and rank 0's
   // node's copy bandwidth (~20 ms; only rank 0's attributes are stored) as the kernel's bound.
   a.set("simd_target", simd_target());
+  a.set("malloc_policy", allocator_policy());
   if (comm.rank() == 0) a.set("membw_gbps", memcpy_bandwidth_gbps());
   return a;
 }

@@ -8,6 +8,7 @@
 #include "app/job.hpp"
 #include "app/versions.hpp"
 #include "cli/config.hpp"
+#include "core/allocator.hpp"
 #include "core/cancel.hpp"
 #include "core/fault_injection.hpp"
 #include "core/posix.hpp"
@@ -41,6 +42,7 @@ int fatal(const graybench::mpi::Comm& comm, std::string cause) {
 
 int main(int argc, char** argv) {
   using namespace graybench;
+  tune_allocator();  // before any thread: every image reuses the memory of the one before
   const std::vector<std::string> args(argv, argv + argc);
   // A worker process of the `processes` strategy: never initialises MPI.
   if (argc > 1 && args[1] == "--worker-mode") return worker_main(args);

@@ -127,6 +127,7 @@ inline constexpr AttributeSpec kRunAttributes[] = {
   {"cpu_model",              AttrType::kString,  "",      "model name of rank 0's host"},
   {"cpus_online",            AttrType::kInt64,   "",      "logical CPUs online on rank 0's host"},
   {"simd_target",            AttrType::kString,  "",      "SIMD target the grayscale kernel dispatched to on rank 0"},
+  {"malloc_policy",          AttrType::kString,  "",      "keep (glibc malloc keeps freed memory for the next image), environment (the user's malloc settings) or system"},
   {"membw_gbps",             AttrType::kFloat64, "GB/s",  "rank 0's node copy bandwidth, read + written bytes (memcpy probe)"},
 };
 // clang-format on
