@@ -54,13 +54,19 @@ psd = b"8BPS" + struct.pack(">H6xHIIHH", 1, 3, h, w, 8, 3) + struct.pack(">III",
 psd += struct.pack(">H", 0) + bytes(range(w * h * 3))
 open(os.path.join(out, "a.psd"), "wb").write(psd)
 PY
-corpus="$build/corpus"
-[ "$seed" = 0 ] || { corpus="$build/corpus-seed$seed"; rm -rf "$corpus"; }
-mkdir -p "$corpus" "$build/crashes"
-find "$seeds" tests/fuzz/regressions -type f ! -name '*.md' -exec cp {} "$corpus/" \;
+mkdir -p "$build/crashes"
+# Unseeded, the targets share one corpus that grows from run to run. Seeded, each target
+# starts from the seeds alone, so its sequence of inputs does not depend on how far another
+# target got (a slower machine stops earlier in the same sequence).
+new_corpus() {
+  if [ "$seed" = 0 ]; then corpus="$build/corpus"; else corpus="$build/corpus-seed$seed-$1"; rm -rf "$corpus"; fi
+  mkdir -p "$corpus"
+  find "$seeds" tests/fuzz/regressions -type f ! -name '*.md' -exec cp {} "$corpus/" \;
+}
 
 status=0
 for t in $targets; do
+  new_corpus "$t"
   echo "fuzz: $t for $secs s (seed $seed, runs $runs) on $(find "$corpus" -type f | wc -l) inputs"
   log="$build/$t.log"
   if ! ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \

@@ -118,6 +118,26 @@ TEST(Cli, ConvertsWritesMirroredOutputsAndRecordsChecksums) {
   }
 }
 
+TEST(Cli, MallocPolicyIsRecordedAndTheUsersOwnSettingsWin) {
+  TempDir d;
+  make_set(d / "in", 2);
+  const auto policy = [&](const std::vector<std::string>& env) {
+    const fs::path results = d / ("r" + std::to_string(env.size()) + ".h5");
+    const ProcResult r =
+        run_process({GRAYBENCH_EXE, "-i", (d / "in").string(), "-r", results.string()}, env);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return read_results(results.string()).runs.at(0).attrs.str("malloc_policy");
+  };
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  const std::string mine = policy({});  // a sanitizer's allocator may refuse mallopt
+  EXPECT_TRUE(mine == "keep" || mine == "system") << mine;
+#else
+  EXPECT_EQ(policy({}), "keep");
+#endif
+  EXPECT_EQ(policy({"MALLOC_ARENA_MAX=4"}), "environment");
+  EXPECT_EQ(policy({"GLIBC_TUNABLES=glibc.malloc.trim_threshold=1", "X=1"}), "environment");
+}
+
 TEST(Cli, DuplicateBasenamesNeverOverwriteEachOther) {
   TempDir d;
   make_set(d / "a", 2, 1);
