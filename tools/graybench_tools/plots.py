@@ -53,8 +53,14 @@ def _setting(key: str, value) -> str:
 
 def _labels(table: pd.DataFrame) -> pd.Series:
     """A legend label per row: strategy, --gil, and the settings that vary in `table`."""
-    keys = rp.varying(table, [k for k in rp.SETTINGS_KEYS + ["distribution", "nodes"]
-                              if k != "gil"])
+    # A setting that only some rows record (the Python baseline has no decoder, cache or PNG
+    # level) does not tell the rows that have it apart: only values that are there count.
+    def recorded(k: str) -> pd.DataFrame:
+        v = table[k].astype(str)
+        return table[~v.isin(["", "nan", "None", "<NA>"])]
+
+    keys = [k for k in rp.SETTINGS_KEYS + ["distribution", "nodes"]
+            if k != "gil" and k in table and rp.varying(recorded(k), [k])]
     # outputs follows mode in practice (files runs write, memory runs do not): say it once.
     if "mode" in keys and "outputs" in keys:
         keys.remove("outputs")
@@ -72,9 +78,11 @@ def _scaling(groups: pd.DataFrame, column: str, ylabel: str, ideal) -> plt.Figur
     if g.empty:
         return None
     g["label"] = _labels(g)
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    fig, ax = plt.subplots(figsize=(11, 5), dpi=110)
     top = 1.0
-    for label, sub in g.groupby("label", sort=False):
+    # 20 colours and 4 markers: no two of up to 80 groups look alike.
+    colours, markers = plt.get_cmap("tab20"), ["o", "s", "^", "D"]
+    for i, (label, sub) in enumerate(g.groupby("label", sort=False)):
         # Several layouts can give the same core count (2 ranks x 1 worker, 1 x 2): one point each,
         # joined in order of cores.
         sub = sub.sort_values(["cores", "ranks"])
@@ -84,7 +92,8 @@ def _scaling(groups: pd.DataFrame, column: str, ylabel: str, ideal) -> plt.Figur
         lo = (y * sub["median_wall_s"] / sub["max_wall_s"]).to_numpy(dtype=float)
         hi = (y * sub["median_wall_s"] / sub["min_wall_s"]).to_numpy(dtype=float)
         err = np.vstack([np.clip(y - lo, 0, None), np.clip(hi - y, 0, None)])
-        ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=label)
+        ax.errorbar(x, y, yerr=err, marker=markers[i // 20 % 4], capsize=3, label=label,
+                    color=colours(i % 20))
         top = max(top, float(np.nanmax(hi)) if len(hi) else top)
     cores = np.arange(1, int(g["cores"].max()) + 1)
     ax.plot(cores, ideal(cores), "k--", linewidth=1, label="ideal")
@@ -93,7 +102,9 @@ def _scaling(groups: pd.DataFrame, column: str, ylabel: str, ideal) -> plt.Figur
     ax.set_xticks(sorted(set(g["cores"].astype(int)) | {1}))
     ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    # Beside the axes, not over the points: a sweep has a dozen groups or more.
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    fig.tight_layout()
     return fig
 
 
