@@ -12,9 +12,19 @@ namespace graybench {
 namespace {
 const char* g_policy = "system";
 
+/// True when GLIBC_TUNABLES sets `key` (e.g. "glibc.malloc.arena_max").
+bool tunable_set(const char* key) {
+  const char* t = std::getenv("GLIBC_TUNABLES");
+  return t && std::strstr(t, key);
+}
+
 bool environment_tunes_malloc() {
-  if (const char* t = std::getenv("GLIBC_TUNABLES"); t && std::strstr(t, "glibc.malloc.")) {
-    return true;
+  // Only the settings tune_allocator() would change; glibc.malloc.hugetlb (transparent huge
+  // pages for the heap) and the like combine with them.
+  for (const char* key :
+       {"glibc.malloc.arena_max", "glibc.malloc.mmap_max", "glibc.malloc.mmap_threshold",
+        "glibc.malloc.trim_threshold", "glibc.malloc.top_pad"}) {
+    if (tunable_set(key)) return true;
   }
   for (const char* var : {"MALLOC_ARENA_MAX", "MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_",
                           "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_"}) {
@@ -37,7 +47,10 @@ void tune_allocator() {
                   mallopt(M_MMAP_MAX, 0) == 1 &&
                   // Never give the top of the heap back: the next image reuses it, faulted in.
                   mallopt(M_TRIM_THRESHOLD, -1) == 1;
-  g_policy = ok ? "keep" : "system";
+  // Huge pages for the heap can only be asked for before the process starts (the tunable);
+  // say so in the policy, as it changes the timings (docs/schema.md, malloc_policy).
+  const bool thp = tunable_set("glibc.malloc.hugetlb=1") || tunable_set("glibc.malloc.hugetlb=2");
+  g_policy = !ok ? "system" : thp ? "keep+hugetlb" : "keep";
 #endif
 }
 

@@ -12,12 +12,15 @@ namespace graybench {
 /// (perf; issue 8). The resident size stays at the job's high-water mark instead (+10 % here).
 ///
 /// Call first thing in main, before any thread starts. Leaves malloc alone when the
-/// environment already tunes it (GLIBC_TUNABLES with glibc.malloc.*, MALLOC_ARENA_MAX,
-/// MALLOC_MMAP_MAX_, MALLOC_TRIM_THRESHOLD_, MALLOC_MMAP_THRESHOLD_) and under another libc.
+/// environment already sets what it would (GLIBC_TUNABLES glibc.malloc.arena_max, mmap_max,
+/// mmap_threshold, trim_threshold or top_pad; MALLOC_ARENA_MAX, MALLOC_MMAP_MAX_,
+/// MALLOC_TRIM_THRESHOLD_, MALLOC_MMAP_THRESHOLD_, MALLOC_TOP_PAD_) and under another libc.
 void tune_allocator();
 
 /// What tune_allocator() did, for the run metadata (`malloc_policy`): "keep" (the tuning
-/// above), "environment" (left to the user's settings) or "system" (not glibc, or not tuned).
+/// above), "keep+hugetlb" (and GLIBC_TUNABLES=glibc.malloc.hugetlb=1 or 2 gave the heap
+/// transparent huge pages), "environment" (left to the user's settings) or "system" (not
+/// glibc, or not tuned).
 std::string allocator_policy();
 
 }  // namespace graybench

@@ -136,6 +136,10 @@ TEST(Cli, MallocPolicyIsRecordedAndTheUsersOwnSettingsWin) {
 #endif
   EXPECT_EQ(policy({"MALLOC_ARENA_MAX=4"}), "environment");
   EXPECT_EQ(policy({"GLIBC_TUNABLES=glibc.malloc.trim_threshold=1", "X=1"}), "environment");
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  // Huge pages for the heap combine with the tuning (only the environment can ask for them).
+  EXPECT_EQ(policy({"GLIBC_TUNABLES=glibc.malloc.hugetlb=1", "X=1", "Y=1"}), "keep+hugetlb");
+#endif
 }
 
 TEST(Cli, DuplicateBasenamesNeverOverwriteEachOther) {
