@@ -428,6 +428,19 @@ def test_simulate_model_on_hand_made_costs(tmp_path):
     assert simulate.plan("size", 4, 2, np.array([1.0, 5.0, 2.0, 3.0])) == [[0, 1], [2, 3]]
 
 
+def test_simulate_never_mixes_runs_that_wrote_pngs_with_runs_that_did_not(tmp_path):
+    # The same images, once converted only (1 s each) and once written as PNGs (3 s each).
+    runs = [make_run(4.0, cpus_online=2), make_run(12.0, cpus_online=2, output_dir="/o"),
+            make_run(2.0, strategy="threads", workers=2, cpus_online=2),
+            make_run(6.0, strategy="threads", workers=2, cpus_online=2, output_dir="/o")]
+    res = load.load(write_results(tmp_path / "m.h5", runs))
+    c = simulate.measure(res)  # the latest sequential run: the PNG one
+    assert c.cost.tolist() == pytest.approx([3, 3, 3, 3])
+    table = simulate.check(res, c)
+    assert sorted(table["measured_wall_s"]) == [6.0, 12.0]  # no-output runs are not compared
+    assert table["error"].abs().max() == pytest.approx(0)
+
+
 def test_simulate_cli(tmp_path):
     path = write_results(tmp_path / "s.h5", [make_run(4.0, cpus_online=2)])
     proc = cli(SIMULATE, path, "--ranks", "1,2", "--workers", "1", "--csv")

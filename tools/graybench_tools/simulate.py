@@ -72,6 +72,20 @@ def _stretch(lanes: int, cores: int) -> float:
     return max(1.0, lanes / max(1, cores))
 
 
+def _like(runs: pd.DataFrame, ref: pd.Series) -> pd.Series:
+    """Rows of `runs` measured under the same settings as `ref`: input set, mode, kernel
+    repeat, whether PNGs were written, decoder and PNG level (costs differ with each)."""
+    same = ((runs["input_fingerprint"] == ref["input_fingerprint"]) & (runs["mode"] == ref["mode"])
+            & (runs["kernel_repeat"] == ref["kernel_repeat"]))
+    if "output_dir" in runs:
+        writes = runs["output_dir"].fillna("").astype(str) != ""
+        same &= writes == (str(ref.get("output_dir", "") or "") not in ("", "nan"))
+    for key in ("decoder", "png_level"):
+        if key in runs:
+            same &= runs[key].astype(str) == str(ref[key])
+    return same
+
+
 def measure(res: _load.Results, runs: list[tuple[str, str]] | None = None,
             cores: int | None = None) -> Costs:
     """Per-image costs and overheads from `runs` (default: complete sequential 1x1 runs)."""
@@ -82,11 +96,8 @@ def measure(res: _load.Results, runs: list[tuple[str, str]] | None = None,
         if ok.empty:
             raise _load.ResultsError(
                 "no complete sequential 1-rank run to take costs from: name one with --from")
-        # One input set and mode: those of the latest such run.
-        last = ok.iloc[-1]
-        ok = ok[(ok["input_fingerprint"] == last["input_fingerprint"])
-                & (ok["mode"] == last["mode"])
-                & (ok["kernel_repeat"] == last["kernel_repeat"])]
+        # One input set and the same settings (mode, outputs, ...): those of the latest run.
+        ok = ok[_like(ok, ok.iloc[-1])]
         runs = list(zip(ok["source"], ok["run"]))
     costs, overheads, cpus = [], [], []
     for source, run in runs:
@@ -181,13 +192,13 @@ MODELLED = ("sequential", "threads", "pool", "openmp", "processes")
 def check(res: _load.Results, c: Costs) -> pd.DataFrame:
     """Predicted against measured wall for every complete run of the source's input set.
 
-    Only runs with the same input set, mode and kernel_repeat as the sources, without --gil and
-    of the modelled strategies. error = predicted / measured - 1.
+    Only runs with the same settings as the sources (input set, mode, kernel_repeat, outputs
+    written or not, decoder, PNG level), without --gil and of the modelled strategies.
+    error = predicted / measured - 1.
     """
     r = res.runs
     src = r[[(s, n) in set(map(tuple, c.sources)) for s, n in zip(r["source"], r["run"])]].iloc[0]
-    cand = r[(r["status"] == "complete") & (r["input_fingerprint"] == src["input_fingerprint"])
-             & (r["mode"] == src["mode"]) & (r["kernel_repeat"] == src["kernel_repeat"])
+    cand = r[(r["status"] == "complete") & _like(r, src)
              & (r["gil"].astype(int) == 0) & r["strategy"].isin(MODELLED)]
     rows = []
     for _, run in cand.iterrows():
