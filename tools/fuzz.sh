@@ -13,6 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 seed=${GRAYBENCH_FUZZ_SEED:-0}
+shuffle=""
+[ "$seed" = 0 ] || shuffle="-shuffle=0"  # seeded: keep the sorted order (see new_corpus)
 runs=${GRAYBENCH_FUZZ_RUNS:--1}
 build=${GRAYBENCH_FUZZ_BUILD:-build-fuzz}
 gen=${GRAYBENCH_GEN:-build/graybench-gen}
@@ -62,6 +64,16 @@ new_corpus() {
   if [ "$seed" = 0 ]; then corpus="$build/corpus"; else corpus="$build/corpus-seed$seed-$1"; rm -rf "$corpus"; fi
   mkdir -p "$corpus"
   find "$seeds" tests/fuzz/regressions -type f ! -name '*.md' -exec cp {} "$corpus/" \;
+  [ "$seed" = 0 ] && return
+  # libFuzzer orders its starting corpus by size, equal sizes in directory order, which differs
+  # from one file system to the next: give every seed a size of its own (zero bytes appended,
+  # in name order) so that a seeded run starts from the same ordered corpus everywhere.
+  local used=" " f n
+  while IFS= read -r f; do
+    n=$(stat -c %s "$f")
+    while [[ "$used" == *" $n "* ]]; do printf '\0' >>"$f"; n=$((n + 1)); done
+    used="$used$n "
+  done < <(find "$corpus" -type f | LC_ALL=C sort)
 }
 
 status=0
@@ -70,7 +82,7 @@ for t in $targets; do
   echo "fuzz: $t for $secs s (seed $seed, runs $runs) on $(find "$corpus" -type f | wc -l) inputs"
   log="$build/$t.log"
   if ! ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
-      "$build/tests/fuzz/$t" -max_total_time="$secs" -seed="$seed" -runs="$runs" \
+      "$build/tests/fuzz/$t" -max_total_time="$secs" -seed="$seed" -runs="$runs" $shuffle \
       -rss_limit_mb=2048 -max_len=65536 \
       -timeout=20 -print_final_stats=1 -artifact_prefix="$build/crashes/$t-" "$corpus" \
       >"$log" 2>&1; then
