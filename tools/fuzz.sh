@@ -4,8 +4,8 @@
 # longer by hand: `bash tools/fuzz.sh 3600`). A crash leaves its input in build-fuzz/crashes/
 # and fails the script; add that input to tests/fuzz/regressions/ once it is fixed.
 #   usage: bash tools/fuzz.sh [SECONDS]
-# A fixed seed makes a run repeatable (CI's: the same commit fuzzes the same inputs, so a
-# finding fails every run of it, not one in n); without one, every run explores anew:
+# A fixed seed makes a run repeatable on one machine (not across machines: libFuzzer's order
+# still differs); without one, every run explores anew:
 #   GRAYBENCH_FUZZ_SEED=N   libFuzzer's -seed (default 0: a new random seed per run)
 #   GRAYBENCH_FUZZ_RUNS=N   stop each target after N inputs (default: only SECONDS stops it)
 # A seeded run starts from the seed corpus alone; an unseeded one keeps what earlier runs found.
@@ -76,6 +76,16 @@ new_corpus() {
   done < <(find "$corpus" -type f | LC_ALL=C sort)
 }
 
+# True when the log's one finding is UBSan arithmetic (signed overflow, shift, float cast)
+# located in stb_image.h, and neither ASan nor libFuzzer (crash, leak, timeout, out of memory)
+# reported anything: undefined behaviour that touches no memory, in a library we do not patch.
+# Anything else (every finding in graybench's code, every memory error) fails the run.
+stb_arithmetic_only() {
+  grep -q "runtime error" "$1" || return 1
+  ! grep -qE "ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)" "$1" || return 1
+  ! grep "runtime error" "$1" | grep -vqE "stb/stb_image\.h:[0-9]+:[0-9]+: runtime error: (signed integer overflow|shift exponent|left shift|.* is outside the range of representable values)"
+}
+
 status=0
 for t in $targets; do
   new_corpus "$t"
@@ -86,8 +96,15 @@ for t in $targets; do
       -rss_limit_mb=2048 -max_len=65536 \
       -timeout=20 -print_final_stats=1 -artifact_prefix="$build/crashes/$t-" "$corpus" \
       >"$log" 2>&1; then
-    status=1
-    echo "fuzz: $t FAILED: see $log and $build/crashes/" >&2
+    if stb_arithmetic_only "$log"; then
+      # Integer overflow or an oversized shift inside stb_image itself, with no memory error:
+      # upstream's to fix (tests/fuzz/regressions/README.md). Kept for triage, not a failure.
+      echo "fuzz: $t: arithmetic-only finding inside stb_image (upstream), input kept in" \
+        "$build/crashes/ for triage:" >&2
+    else
+      status=1
+      echo "fuzz: $t FAILED: see $log and $build/crashes/" >&2
+    fi
     grep -m5 -E "ERROR|runtime error|SUMMARY" "$log" >&2 || true
   fi
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
