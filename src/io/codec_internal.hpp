@@ -10,6 +10,12 @@
 
 namespace graybench::detail {
 
+/// The big-endian 32-bit number at `p` (PNG and PSD lengths and sizes).
+inline std::uint32_t be32(const std::uint8_t* p) {
+  return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 |
+         std::uint32_t{p[3]};
+}
+
 /// True when `encoded` starts with a JPEG SOI marker.
 bool is_jpeg(std::span<const std::uint8_t> encoded);
 /// True when `encoded` starts with the PNG signature.

@@ -15,6 +15,7 @@
 #include "core/cancel.hpp"
 #include "core/errors.hpp"
 #include "core/posix.hpp"
+#include "io/codec_internal.hpp"
 
 namespace graybench {
 
@@ -25,9 +26,6 @@ std::uint32_t be16(const std::uint8_t* p) {
 }
 std::uint32_t le16(const std::uint8_t* p) {
   return std::uint32_t{p[1]} << 8 | p[0];
-}
-std::uint32_t be32(const std::uint8_t* p) {
-  return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
 }
 std::uint32_t le32(const std::uint8_t* p) {
   return std::uint32_t{p[3]} << 24 | std::uint32_t{p[2]} << 16 | std::uint32_t{p[1]} << 8 | p[0];
@@ -107,7 +105,7 @@ std::optional<Dimensions> probe_dimensions(std::span<const std::uint8_t> d) {
   }
   if (starts_with(d, {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'})) {
     if (d.size() < 24 || !std::equal(d.begin() + 12, d.begin() + 16, "IHDR")) return std::nullopt;
-    return Dimensions{be32(&d[16]), be32(&d[20])};
+    return Dimensions{detail::be32(&d[16]), detail::be32(&d[20])};
   }
   if (starts_with(d, {0xFF, 0xD8})) return jpeg_dimensions(d);
   if (starts_with(d, {'G', 'I', 'F', '8'})) {
@@ -124,7 +122,7 @@ std::optional<Dimensions> probe_dimensions(std::span<const std::uint8_t> d) {
   }
   if (starts_with(d, {'8', 'B', 'P', 'S'})) {
     if (d.size() < 22) return std::nullopt;
-    return Dimensions{be32(&d[18]), be32(&d[14])};
+    return Dimensions{detail::be32(&d[18]), detail::be32(&d[14])};
   }
   if (d.size() >= 2 && d[0] == 'P' && (d[1] == '5' || d[1] == '6')) return pnm_dimensions(d);
   // TGA has no magic: the same plausibility test stb applies before decoding one.

@@ -21,11 +21,6 @@ namespace {
   throw ImageError(ImageStatus::kDecodeError, "decode failed: PNG " + what);
 }
 
-std::uint32_t be32(const std::uint8_t* p) {
-  return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 |
-         std::uint32_t{p[3]};
-}
-
 bool is_type(const std::uint8_t* type, const char* name) {
   return std::memcmp(type, name, 4) == 0;
 }

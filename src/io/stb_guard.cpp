@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "io/codec_internal.hpp"
+
 namespace graybench {
 
 namespace {
@@ -48,16 +50,18 @@ std::optional<std::string> check_dht(std::span<const std::uint8_t> seg, Defined&
 /// whatever an undefined table holds (found by fuzz_decode_stb: index -16776553 out of bounds).
 /// Which tables a scan uses, as stb decodes it: baseline, DC and AC of every component;
 /// progressive, DC for a first DC scan (Ss = 0, Ah = 0), none for a DC refinement, AC otherwise.
-std::optional<std::string> check_sos(std::span<const std::uint8_t> seg, bool progressive,
-                                     const Defined& defined) {
-  if (seg.empty()) return std::nullopt;
-  const std::size_t n = seg[0];
-  if (seg.size() != 1 + 2 * n + 3) return std::nullopt;  // stb refuses it: "bad SOS len"
-  const std::uint8_t ss = seg[1 + 2 * n], ah = seg[3 + 2 * n] >> 4;
+/// `len` is the declared payload length; bytes past the end of the file read as zeros, as stb
+/// reads them.
+std::optional<std::string> check_sos(std::span<const std::uint8_t> seg, std::size_t len,
+                                     bool progressive, const Defined& defined) {
+  auto at = [&](std::size_t k) { return k < seg.size() ? seg[k] : std::uint8_t{0}; };
+  const std::size_t n = at(0);
+  if (len != 1 + 2 * n + 3) return std::nullopt;  // stb refuses it: "bad SOS len"
+  const std::uint8_t ss = at(1 + 2 * n), ah = at(3 + 2 * n) >> 4;
   const bool uses_dc = !progressive || (ss == 0 && ah == 0);
   const bool uses_ac = !progressive || ss != 0;
   for (std::size_t c = 0; c < n; ++c) {
-    const std::size_t dc = seg[2 + 2 * c] >> 4, ac = seg[2 + 2 * c] & 15;
+    const std::size_t dc = at(2 + 2 * c) >> 4, ac = at(2 + 2 * c) & 15;
     if (dc > 3 || ac > 3) return std::nullopt;  // stb refuses it: "bad DC/AC huff"
     if (uses_dc && !defined[0][dc]) {
       return "scan uses DC Huffman table " + std::to_string(dc) + ", never defined";
@@ -102,10 +106,7 @@ std::optional<std::string> jpeg_huffman_problem(std::span<const std::uint8_t> d)
       if (auto problem = check_dht(payload, defined)) return problem;
     }
     if (m == 0xDA) {
-      // A scan header cut short by the end of the file: stb reads zeros for what is missing.
-      std::vector<std::uint8_t> sos(len - 2, 0);
-      std::copy(payload.begin(), payload.end(), sos.begin());
-      if (auto problem = check_sos(sos, progressive, defined)) return problem;
+      if (auto problem = check_sos(payload, len - 2, progressive, defined)) return problem;
     }
     i += 2 + len;
   }
@@ -141,13 +142,11 @@ std::optional<std::string> pnm_header_problem(std::span<const std::uint8_t> d) {
 
 std::optional<std::vector<std::uint8_t>> png_without_leading_empty_idat(
     std::span<const std::uint8_t> d) {
-  static constexpr std::uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-  if (d.size() < 8 || !std::equal(kSignature, kSignature + 8, d.begin())) return std::nullopt;
+  if (!detail::is_png(d)) return std::nullopt;
   auto is = [&](std::size_t at, const char* type) { return std::equal(type, type + 4, &d[at]); };
   std::vector<std::size_t> drop;  // offsets of the empty IDAT chunks (each 12 bytes long)
   for (std::size_t i = 8; i + 12 <= d.size();) {
-    const std::size_t len = std::size_t{d[i]} << 24 | std::size_t{d[i + 1]} << 16 |
-                            std::size_t{d[i + 2]} << 8 | d[i + 3];
+    const std::size_t len = detail::be32(&d[i]);
     if (is(i + 4, "IDAT")) {
       if (len != 0) break;  // from here on stb has its buffer
       drop.push_back(i);
