@@ -275,13 +275,18 @@ def _gil_variants(g: pd.DataFrame) -> pd.DataFrame:
     return g
 
 
+def _thread_like(g: pd.DataFrame) -> pd.DataFrame:
+    """The groups of GIL_STRATEGIES in that order, then by --gil, ranks and workers."""
+    order = {s: i for i, s in enumerate(GIL_STRATEGIES)}
+    par = g[g["strategy"].isin(GIL_STRATEGIES)]
+    return par.assign(_o=par["strategy"].map(order)).sort_values(["_o", "gil", "ranks", "workers"])
+
+
 def _gil_scaling(ax: plt.Axes, g: pd.DataFrame, title: str) -> None:
     """Each thread-like variant's speedup over itself at 1 worker (else over the sequential
     group of its family), with the ideal line."""
-    par = g[g["strategy"].isin(GIL_STRATEGIES)]
+    par = _thread_like(g)
     refs = g[~g["strategy"].isin(GIL_STRATEGIES)]
-    order = {s: i for i, s in enumerate(GIL_STRATEGIES)}
-    par = par.assign(_o=par["strategy"].map(order)).sort_values(["_o", "gil", "ranks", "workers"])
     cmap = plt.get_cmap("tab10")
     workers = sorted(par["workers"].astype(int).unique())
     for i, v in enumerate(dict.fromkeys(par["variant"])):
@@ -313,9 +318,7 @@ def _gil_scaling(ax: plt.Axes, g: pd.DataFrame, title: str) -> None:
 
 def _gil_throughput(ax: plt.Axes, g: pd.DataFrame, title: str) -> None:
     """Images/s per worker count of every thread-like variant; dotted: sequential references."""
-    par = g[g["strategy"].isin(GIL_STRATEGIES)]
-    order = {s: i for i, s in enumerate(GIL_STRATEGIES)}
-    par = par.assign(_o=par["strategy"].map(order)).sort_values(["_o", "gil", "ranks", "workers"])
+    par = _thread_like(g)
     variants = list(dict.fromkeys(par["variant"]))
     workers = sorted(par["workers"].astype(int).unique())
     width = 0.8 / max(1, len(variants))
