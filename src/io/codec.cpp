@@ -105,7 +105,7 @@ std::string stb_reason() {
 
 namespace detail {
 
-void decode_stb(std::span<const std::uint8_t> encoded, Image& out) {
+void decode_stb(std::span<const std::uint8_t> encoded, Image& out, std::uint64_t max_pixels) {
   if (encoded.size() > static_cast<std::size_t>(INT32_MAX)) {
     throw ImageError(ImageStatus::kDecodeError, "decode failed: file larger than 2 GiB");
   }
@@ -119,10 +119,18 @@ void decode_stb(std::span<const std::uint8_t> encoded, Image& out) {
     encoded = without_empty_idat;
   }
   const int len = static_cast<int>(encoded.size());
+  stbi__g_failure_reason = nullptr;  // a reason left from an earlier file is not this one's
+  // stb's own reading of the header, the one its loader acts on: our probe may read a damaged
+  // header differently, and a decompression bomb must not get past --max-pixels that way.
   int width = 0, height = 0, channels = 0;
+  if (stbi_info_from_memory(encoded.data(), len, &width, &height, &channels)) {
+    enforce_pixel_limit(static_cast<std::uint32_t>(width), static_cast<std::uint32_t>(height),
+                        max_pixels);
+  } else {
+    check_pixel_limit(encoded, max_pixels);  // stb's loader will most likely refuse it too
+  }
   const int bit_depth = stbi_is_16_bit_from_memory(encoded.data(), len) ? 16 : 8;
   // desired_channels = 0: keep the file's own layout; our kernel does the conversion.
-  stbi__g_failure_reason = nullptr;  // a reason left from an earlier file is not this one's
   std::unique_ptr<stbi_uc, StbFree> data(
       stbi_load_from_memory(encoded.data(), len, &width, &height, &channels, 0));
   if (!data) throw ImageError(ImageStatus::kDecodeError, "decode failed: " + stb_reason());
@@ -135,18 +143,20 @@ void decode_stb(std::span<const std::uint8_t> encoded, Image& out) {
 
 }  // namespace detail
 
-void decode_image(std::span<const std::uint8_t> encoded, Image& out, Decoder decoder) {
+void decode_image(std::span<const std::uint8_t> encoded, Image& out, Decoder decoder,
+                  std::uint64_t max_pixels) {
   if (encoded.empty()) throw ImageError(ImageStatus::kDecodeError, "decode failed: empty file");
   if (decoder == Decoder::kAuto) {
-    if (detail::is_jpeg(encoded)) return detail::decode_jpeg(encoded, out);
-    if (detail::is_png(encoded) && detail::decode_png(encoded, out)) return;
+    if (detail::is_jpeg(encoded)) return detail::decode_jpeg(encoded, out, max_pixels);
+    if (detail::is_png(encoded) && detail::decode_png(encoded, out, max_pixels)) return;
   }
-  detail::decode_stb(encoded, out);
+  detail::decode_stb(encoded, out, max_pixels);
 }
 
-Image decode_image(std::span<const std::uint8_t> encoded, Decoder decoder) {
+Image decode_image(std::span<const std::uint8_t> encoded, Decoder decoder,
+                   std::uint64_t max_pixels) {
   Image img;
-  decode_image(encoded, img, decoder);
+  decode_image(encoded, img, decoder, max_pixels);
   return img;
 }
 

@@ -11,18 +11,23 @@
 #include "core/image.hpp"
 #include "core/options.hpp"
 #include "core/work_item.hpp"
+#include "io/limits.hpp"
 
 namespace graybench {
 
 /// Decodes PNG, JPEG, BMP, TGA, GIF (first frame), PNM and PSD with the file's own channel
 /// count into `out`, reusing its pixel buffer. 16-bit samples keep their high byte (v >> 8).
 /// CMYK/YCCK JPEG comes out as RGB, converted as Pillow converts CMYK to RGB.
+/// Refuses an image of more than `max_pixels` pixels before allocating it, as the decoder
+/// itself reads the header (ImageError "exceeds --max-pixels"): a header that our probe reads
+/// differently cannot smuggle a decompression bomb past the limit.
 /// Throws ImageError(kDecodeError); `out` is unspecified after a throw.
 void decode_image(std::span<const std::uint8_t> encoded, Image& out,
-                  Decoder decoder = Decoder::kAuto);
+                  Decoder decoder = Decoder::kAuto, std::uint64_t max_pixels = kDefaultMaxPixels);
 
 /// As above, into a new image.
-Image decode_image(std::span<const std::uint8_t> encoded, Decoder decoder = Decoder::kAuto);
+Image decode_image(std::span<const std::uint8_t> encoded, Decoder decoder = Decoder::kAuto,
+                   std::uint64_t max_pixels = kDefaultMaxPixels);
 
 /// Width x height from the file's header without decoding it (stbi_info), or nullopt when
 /// the header cannot be read.

@@ -7,6 +7,7 @@
 
 #include "core/errors.hpp"
 #include "io/codec_internal.hpp"
+#include "io/limits.hpp"
 
 extern "C" {
 #include <jerror.h>
@@ -63,7 +64,7 @@ bool is_jpeg(std::span<const std::uint8_t> encoded) {
   return encoded.size() >= 3 && encoded[0] == 0xFF && encoded[1] == 0xD8 && encoded[2] == 0xFF;
 }
 
-void decode_jpeg(std::span<const std::uint8_t> encoded, Image& out) {
+void decode_jpeg(std::span<const std::uint8_t> encoded, Image& out, std::uint64_t max_pixels) {
   jpeg_decompress_struct cinfo{};
   ErrorManager err{};
   cinfo.err = jpeg_std_error(&err.pub);
@@ -78,6 +79,10 @@ void decode_jpeg(std::span<const std::uint8_t> encoded, Image& out) {
   jpeg_create_decompress(&cinfo);
   jpeg_mem_src(&cinfo, encoded.data(), static_cast<unsigned long>(encoded.size()));
   jpeg_read_header(&cinfo, TRUE);
+  // libjpeg's own reading of the frame header, before it allocates anything for the image (a
+  // progressive file's coefficients are allocated by jpeg_start_decompress). No C frame is
+  // active here.
+  enforce_pixel_limit(cinfo.image_width, cinfo.image_height, max_pixels);
 
   bool cmyk = false;
   switch (static_cast<int>(cinfo.jpeg_color_space)) {  // int: libjpeg has many more

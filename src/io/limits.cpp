@@ -38,7 +38,12 @@ bool starts_with(std::span<const std::uint8_t> d, std::initializer_list<std::uin
 std::optional<Dimensions> jpeg_dimensions(std::span<const std::uint8_t> d) {
   std::size_t i = 2;  // after SOI
   while (i + 1 < d.size()) {
-    if (d[i] != 0xFF) return std::nullopt;  // stb stops at anything but a marker here too
+    if (d[i] != 0xFF) {
+      // Bytes that are no marker: stb_image and libjpeg-turbo both skip them to the next 0xFF
+      // (libjpeg warns of "extraneous bytes"), so a frame header behind them still counts.
+      ++i;
+      continue;
+    }
     const std::uint8_t m = d[i + 1];
     if (m == 0xFF) {  // fill byte
       ++i;
@@ -76,13 +81,15 @@ std::optional<Dimensions> pnm_dimensions(std::span<const std::uint8_t> d) {
   };
   auto number = [&]() -> std::optional<std::uint32_t> {
     skip_space();
+    // Every digit, as stb reads them (leading zeros too): stopping early would read the rest
+    // of the width as the height.
     std::uint64_t v = 0;
     std::size_t digits = 0;
-    while (i < d.size() && d[i] >= '0' && d[i] <= '9' && digits < 11) {
-      v = v * 10 + static_cast<std::uint64_t>(d[i++] - '0');
+    while (i < d.size() && d[i] >= '0' && d[i] <= '9') {
+      v = std::min<std::uint64_t>(v * 10 + static_cast<std::uint64_t>(d[i++] - '0'), UINT32_MAX);
       ++digits;
     }
-    if (digits == 0 || v > UINT32_MAX) return std::nullopt;
+    if (digits == 0) return std::nullopt;
     return static_cast<std::uint32_t>(v);
   };
   const auto w = number();
@@ -153,14 +160,19 @@ std::optional<Dimensions> probe_file_dimensions(const std::filesystem::path& pat
   }
 }
 
+void enforce_pixel_limit(std::uint64_t width, std::uint64_t height, std::uint64_t max_pixels) {
+  // Both at most 2^32: the product cannot overflow.
+  if (width * height > max_pixels) {
+    throw ImageError(ImageStatus::kDecodeError, "exceeds --max-pixels (" + std::to_string(width) +
+                                                    " x " + std::to_string(height) + " > " +
+                                                    std::to_string(max_pixels) + ")");
+  }
+}
+
 std::optional<Dimensions> check_pixel_limit(std::span<const std::uint8_t> encoded,
                                             std::uint64_t max_pixels) {
   const auto dims = probe_dimensions(encoded);
-  if (dims && dims->pixels() > max_pixels) {
-    throw ImageError(ImageStatus::kDecodeError,
-                     "exceeds --max-pixels (" + std::to_string(dims->width) + " x " +
-                         std::to_string(dims->height) + " > " + std::to_string(max_pixels) + ")");
-  }
+  if (dims) enforce_pixel_limit(dims->width, dims->height, max_pixels);
   return dims;
 }
 

@@ -12,6 +12,9 @@ namespace graybench {
 /// Default --max-pixels: 2^28 (about 268 Mpix, a 16384 x 16384 image).
 inline constexpr std::uint64_t kDefaultMaxPixels = std::uint64_t{1} << 28;
 
+/// --max-pixels 0: no limit.
+inline constexpr std::uint64_t kNoPixelLimit = UINT64_MAX;
+
 /// Width and height as a file's header declares them.
 struct Dimensions {
   std::uint32_t width = 0;
@@ -33,6 +36,11 @@ std::optional<Dimensions> probe_file_dimensions(const std::filesystem::path& pat
 /// more than `max_pixels` pixels. Returns the dimensions when the header was readable.
 std::optional<Dimensions> check_pixel_limit(std::span<const std::uint8_t> encoded,
                                             std::uint64_t max_pixels);
+
+/// Throws ImageError(kDecodeError, "exceeds --max-pixels (W x H > N)") when width x height is
+/// more than `max_pixels`: what every decoder calls on its own reading of the header, before it
+/// allocates the pixels.
+void enforce_pixel_limit(std::uint64_t width, std::uint64_t height, std::uint64_t max_pixels);
 
 /// Bytes of memory one image of `pixels` pixels may need from decode to encode: decoded samples
 /// (up to 4 per pixel, 16-bit PNGs twice that inside the decoder), the decoder's own buffers,

@@ -13,6 +13,7 @@
 
 #include "core/errors.hpp"
 #include "io/codec_internal.hpp"
+#include "io/limits.hpp"
 #include "io/png_filter.hpp"
 
 namespace graybench {
@@ -38,8 +39,8 @@ bool is_png(std::span<const std::uint8_t> encoded) {
          std::memcmp(encoded.data(), kSignature, sizeof kSignature) == 0;
 }
 
-bool decode_png(std::span<const std::uint8_t> encoded, Image& out) {
-  switch (decode_png_fast(encoded, out)) {
+bool decode_png(std::span<const std::uint8_t> encoded, Image& out, std::uint64_t max_pixels) {
+  switch (decode_png_fast(encoded, out, max_pixels)) {
     case PngFastResult::kDecoded:
       return true;
     case PngFastResult::kUseStb:
@@ -47,16 +48,17 @@ bool decode_png(std::span<const std::uint8_t> encoded, Image& out) {
     case PngFastResult::kUseSpng:
       break;
   }
-  return decode_png_spng(encoded, out);
+  return decode_png_spng(encoded, out, max_pixels);
 }
 
-bool decode_png_spng(std::span<const std::uint8_t> encoded, Image& out) {
+bool decode_png_spng(std::span<const std::uint8_t> encoded, Image& out, std::uint64_t max_pixels) {
   std::unique_ptr<spng_ctx, SpngFree> ctx(spng_ctx_new(0));
   if (!ctx) throw std::bad_alloc();
   spng_ctx* c = ctx.get();
   if (int rc = spng_set_png_buffer(c, encoded.data(), encoded.size())) spng_fail("buffer", rc);
   spng_ihdr ihdr{};
   if (int rc = spng_get_ihdr(c, &ihdr)) spng_fail("header", rc);
+  enforce_pixel_limit(ihdr.width, ihdr.height, max_pixels);
   spng_trns trns{};
   const bool has_trns = spng_get_trns(c, &trns) == 0;
 

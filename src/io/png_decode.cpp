@@ -12,6 +12,7 @@
 
 #include "core/errors.hpp"
 #include "io/codec_internal.hpp"
+#include "io/limits.hpp"
 
 namespace graybench::detail {
 
@@ -155,7 +156,8 @@ void unfilter_paeth(std::uint8_t* dst, const std::uint8_t* src, const std::uint8
 
 }  // namespace
 
-PngFastResult decode_png_fast(std::span<const std::uint8_t> encoded, Image& out) {
+PngFastResult decode_png_fast(std::span<const std::uint8_t> encoded, Image& out,
+                              std::uint64_t max_pixels) {
   const std::uint8_t* const data = encoded.data();
   const std::size_t size = encoded.size();
   // Signature (checked by the caller), then IHDR: length 13, type, 13 bytes, CRC.
@@ -201,6 +203,7 @@ PngFastResult decode_png_fast(std::span<const std::uint8_t> encoded, Image& out)
   }
   if (ihdr[12] == 1) return PngFastResult::kUseSpng;  // Adam7 interlace: libspng
   if (ihdr[12] != 0) png_fail("header: unknown interlace method");
+  enforce_pixel_limit(width, height, max_pixels);
 
   // Walk the chunks up to IEND: gather IDAT (one span when there is a single chunk, as most
   // encoders write; else a copy into a per-thread buffer), check critical chunks' CRCs.

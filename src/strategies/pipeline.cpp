@@ -43,29 +43,15 @@ void convert(const Image& img, std::span<std::uint8_t> gray, Gil* gil) {
 }
 
 std::uint64_t pixel_limit(std::uint64_t max_pixels) {
-  return max_pixels ? max_pixels : UINT64_MAX;
+  return max_pixels ? max_pixels : kNoPixelLimit;
 }
 
-/// Decodes with whichever decoder `decoder` picks (libjpeg-turbo, libspng or stb) after the
-/// header was checked against the pixel limit, then checks the decoded size again (a header
-/// the probe could not read).
-void decode_checked(std::span<const std::uint8_t> encoded, Image& out, Decoder decoder,
-                    std::uint64_t max_pixels) {
-  decode_image(encoded, out, decoder);
-  const std::uint64_t limit = pixel_limit(max_pixels);
-  if (out.pixel_count() > limit) {
-    throw ImageError(ImageStatus::kDecodeError,
-                     "exceeds --max-pixels (" + std::to_string(out.width) + " x " +
-                         std::to_string(out.height) + " > " + std::to_string(limit) + ")");
-  }
-}
-
-/// Decodes under the pixel limit: the header is checked before any decoder allocates anything.
+/// Decodes under the pixel limit: the header is checked before any decoder allocates anything,
+/// as our probe and as the decoder itself reads it.
 Image decode_limited(std::span<const std::uint8_t> encoded, Decoder decoder,
                      std::uint64_t max_pixels) {
-  check_pixel_limit(encoded, pixel_limit(max_pixels));
   Image img;
-  decode_checked(encoded, img, decoder, max_pixels);
+  decode_image(encoded, img, decoder, pixel_limit(max_pixels));
   return img;
 }
 
@@ -118,7 +104,7 @@ ImageRecord process_image(const WorkItem& item, const WorkOptions& options,
             options.budget->acquire(dims ? image_memory_cost(dims->pixels()) : buf.encoded.size());
         t = Clock::now();  // waiting for memory is no phase of the image's own work
       }
-      decode_checked(buf.encoded, buf.image, options.decoder, options.max_pixels);
+      decode_image(buf.encoded, buf.image, options.decoder, pixel_limit(options.max_pixels));
       rec.decode_s = lap();
     } else {
       rec.bytes_in = item.file.size;  // memory mode: read and decode happened before the clock

@@ -13,6 +13,7 @@
 #include "core/errors.hpp"
 #include "core/utf8.hpp"
 #include "io/codec.hpp"
+#include "io/codec_internal.hpp"
 #include "io/file.hpp"
 #include "io/limits.hpp"
 #include "io/stb_guard.hpp"
@@ -75,6 +76,49 @@ TEST(ProbeDimensions, ReadsEveryFormatsHeader) {
   EXPECT_EQ(probe_dimensions(short_tga)->width, 8272u);
   EXPECT_EQ(probe_dimensions(short_tga)->height, 37124u);
   EXPECT_THROW(check_pixel_limit(short_tga, kDefaultMaxPixels), ImageError);
+  // Stray bytes between JPEG segments: stb and libjpeg skip them to the next marker, so the
+  // probe must too (CI's fuzz_decode_stb: a 1 Gpix frame behind them got past the limit).
+  const auto stray =
+      bytes(std::string("\xff\xd8\xff\xe0\x00\x04"
+                        "AB\x11\x22\xff\xc0\x00\x0b\x08\x80\x00\x80\x00\x01"
+                        "\x01\x11\x00\xff\xd9",
+                        25));
+  ASSERT_TRUE(probe_dimensions(stray));
+  EXPECT_EQ(probe_dimensions(stray)->pixels(), 32768u * 32768u);
+  // PNM numbers with leading zeros: every digit belongs to the width, as stb reads it.
+  const auto zeros = probe_dimensions(bytes("P5\n000000000000032768 32768\n255\n"));
+  ASSERT_TRUE(zeros);
+  EXPECT_EQ(zeros->width, 32768u);
+  EXPECT_EQ(zeros->height, 32768u);
+  EXPECT_EQ(probe_dimensions(bytes("P5 99999999999999 1 255\n"))->width, UINT32_MAX);
+}
+
+TEST(ProbeDimensions, EveryDecoderChecksTheLimitOnItsOwnReadingOfTheHeader) {
+  // graybench's probe is the first check; each decoder checks again on the header as it reads
+  // it, so a header the probe misreads cannot carry a decompression bomb past --max-pixels.
+  const auto jpg = encode_jpeg(rgb(33, 19), 33, 19, 3, 90);
+  const auto png = encode_png(rgb(33, 19), 33, 19, 3);
+  const std::string refused = "exceeds --max-pixels (33 x 19 > 626)";
+  auto expect_refused = [&](auto&& decode) {
+    try {
+      decode(33 * 19 - 1);
+      ADD_FAILURE() << "no throw";
+    } catch (const ImageError& e) {
+      EXPECT_EQ(e.status(), ImageStatus::kDecodeError);
+      EXPECT_EQ(e.what(), refused);
+    }
+    EXPECT_NO_THROW(decode(33 * 19));
+  };
+  Image out;
+  expect_refused([&](std::uint64_t limit) { detail::decode_jpeg(jpg, out, limit); });
+  expect_refused([&](std::uint64_t limit) { detail::decode_stb(jpg, out, limit); });
+  expect_refused([&](std::uint64_t limit) { detail::decode_stb(png, out, limit); });
+  expect_refused([&](std::uint64_t limit) { detail::decode_png(png, out, limit); });
+  expect_refused([&](std::uint64_t limit) { detail::decode_png_spng(png, out, limit); });
+  for (const Decoder decoder : {Decoder::kAuto, Decoder::kStb}) {
+    expect_refused([&](std::uint64_t limit) { decode_image(jpg, out, decoder, limit); });
+    expect_refused([&](std::uint64_t limit) { decode_image(png, out, decoder, limit); });
+  }
 }
 
 TEST(ProbeDimensions, PixelLimitRefusesBeforeDecoding) {
@@ -302,9 +346,10 @@ TEST(JpegGuard, FuzzerFindingsDecodeCleanly) {
     const auto data = read_file(e.path());
     for (const Decoder decoder : {Decoder::kAuto, Decoder::kStb}) {
       try {
-        check_pixel_limit(data, std::uint64_t{1} << 16);  // as the fuzz targets and graybench do
-        const Image img = decode_image(data, decoder);
+        // The fuzz targets' limit.
+        const Image img = decode_image(data, decoder, std::uint64_t{1} << 16);
         EXPECT_GT(img.pixel_count(), 0u);
+        EXPECT_LE(img.pixel_count(), std::uint64_t{1} << 16);
       } catch (const ImageError& err) {
         EXPECT_GT(std::string(err.what()).size(), std::string("decode failed: ").size());
       }
