@@ -34,21 +34,25 @@ constexpr ImageStatus kOk = ImageStatus::kOk, kReadError = ImageStatus::kReadErr
 const std::vector<std::string> kMpiEnv = {"OMPI_ALLOW_RUN_AS_ROOT=1",
                                           "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"};
 
+/// Seconds mpirun waits between SIGTERM and SIGKILL when it tears the job down
+/// (odls_base_sigkill_timeout, default 1 s): what the tests that signal a job give its ranks to
+/// save the interrupted run even when slow (sanitizers, a loaded machine), as the README says.
+/// Only those tests set it: mpirun also sleeps that long after a job whose ranks exit nonzero.
+constexpr int kSaveGraceS = 30;
+
 /// mpirun -np N with a job timeout: a hang ends the job (and fails the test) after `limit_s`.
+/// `sigkill_s` > 0 sets odls_base_sigkill_timeout; 0 keeps Open MPI's default, as users run it.
 std::vector<std::string> mpirun_argv(int np, const std::vector<std::string>& args,
-                                     int limit_s = 240) {
-  // mpirun answers SIGTERM by killing its ranks after odls_base_sigkill_timeout (default 1 s):
-  // give them time to save the interrupted run even when slow (sanitizers, a loaded machine).
-  std::vector<std::string> argv = {GRAYBENCH_MPIEXEC,
-                                   "-np",
-                                   std::to_string(np),
-                                   "--oversubscribe",
-                                   "--timeout",
-                                   std::to_string(limit_s),
-                                   "--mca",
-                                   "odls_base_sigkill_timeout",
-                                   "30",
-                                   GRAYBENCH_EXE};
+                                     int limit_s = 240, int sigkill_s = 0) {
+  std::vector<std::string> argv = {GRAYBENCH_MPIEXEC, "-np",       std::to_string(np),
+                                   "--oversubscribe", "--timeout", std::to_string(limit_s)};
+  if (sigkill_s > 0) {
+    for (const auto& a : {std::string("--mca"), std::string("odls_base_sigkill_timeout"),
+                          std::to_string(sigkill_s)}) {
+      argv.push_back(a);
+    }
+  }
+  argv.push_back(GRAYBENCH_EXE);
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;
 }
@@ -108,6 +112,20 @@ std::string bomb_jpeg(std::uint16_t w, std::uint16_t h) {
   return s;
 }
 
+/// A real, decodable 8 x 8 gray JPEG relabelled `w` x `h`, with two stray bytes before its frame
+/// header: libjpeg and stb skip them (libjpeg warns) and then decode a w x h image of gray from
+/// 300-odd bytes. A probe that stopped at the stray bytes once let it past --max-pixels.
+std::string bomb_jpeg_behind_stray_bytes(std::uint16_t w, std::uint16_t h) {
+  const auto small = encode_jpeg(std::vector<std::uint8_t>(64, 128), 8, 8, 1, 50);
+  std::string s(small.begin(), small.end());
+  const auto sof = s.find("\xff\xc0");
+  s[sof + 5] = static_cast<char>(h >> 8);
+  s[sof + 6] = static_cast<char>(h);
+  s[sof + 7] = static_cast<char>(w >> 8);
+  s[sof + 8] = static_cast<char>(w);
+  return s.insert(sof, "\x11\x22");
+}
+
 const ImageRecord& row(const RunResult& run, const std::string& name) {
   for (const auto& r : run.images) {
     if (fs::path(r.path).filename() == name) return r;
@@ -164,6 +182,7 @@ TEST(Reliability, BombHeadersAreFailedRowsUnderEveryStrategy) {
     write_png(d / "in" / ("ok" + std::to_string(i) + ".png"), 40 + i, 30);
   write_bytes(d / "in" / "bomb.png", bomb_png(30000, 30000));
   write_bytes(d / "in" / "bomb.jpg", bomb_jpeg(60000, 60000));
+  write_bytes(d / "in" / "stray.jpg", bomb_jpeg_behind_stray_bytes(30000, 30000));
   const auto res = (d / "r.h5").string();
   for (const char* mode : {"files", "memory"}) {
     SCOPED_TRACE(mode);
@@ -177,13 +196,18 @@ TEST(Reliability, BombHeadersAreFailedRowsUnderEveryStrategy) {
     for (const auto& run : f.runs) {
       SCOPED_TRACE(run.attrs.str("strategy"));
       EXPECT_EQ(run.attrs.integer("max_pixels"), std::int64_t{1} << 28);
-      EXPECT_EQ(run.attrs.integer("n_failed"), 2);
+      EXPECT_EQ(run.attrs.integer("n_failed"), 3);
       EXPECT_EQ(row(run, "bomb.png").status, kDecodeError);
       EXPECT_EQ(row(run, "bomb.png").error, "exceeds --max-pixels (30000 x 30000 > 268435456)");
       EXPECT_EQ(row(run, "bomb.jpg").status, kDecodeError);
       EXPECT_EQ(row(run, "bomb.jpg").error, "exceeds --max-pixels (60000 x 60000 > 268435456)");
+      EXPECT_EQ(row(run, "stray.jpg").status, kDecodeError);
+      EXPECT_EQ(row(run, "stray.jpg").error, "exceeds --max-pixels (30000 x 30000 > 268435456)");
       for (int i = 0; i < 4; ++i)
         EXPECT_EQ(row(run, "ok" + std::to_string(i) + ".png").status, kOk);
+      // Refused before decoding: the 900 Mpix of stray.jpg would have taken 860 MiB or more.
+      for (const auto& rank : run.ranks)
+        EXPECT_LT(rank.max_rss_kb, 400 * 1024);
     }
   }
   // A lower limit refuses ordinary images the same way, from their headers, whichever decoder
@@ -201,6 +225,7 @@ TEST(Reliability, BombHeadersAreFailedRowsUnderEveryStrategy) {
     EXPECT_EQ(row(run, "ok2.png").error, "exceeds --max-pixels (42 x 30 > 1240)");
     EXPECT_EQ(row(run, "ok3.png").error, "exceeds --max-pixels (43 x 30 > 1240)");
     EXPECT_EQ(row(run, "bomb.jpg").error, "exceeds --max-pixels (60000 x 60000 > 1240)");
+    EXPECT_EQ(row(run, "stray.jpg").error, "exceeds --max-pixels (30000 x 30000 > 1240)");
   }
 }
 
@@ -306,8 +331,10 @@ TEST(Reliability, SigtermInsideALongKernelRepeatStopsEveryStrategy) {
     const auto res = d / (std::string(strategy) + ".h5");
     const auto out = d / (std::string("out-") + strategy);
     test::Child job(
-        mpirun_argv(2, {"-i", (d / "in").string(), "-o", out.string(), "-r", res.string(),
-                        "--strategy", strategy, "--workers", "2", "--kernel-repeat", "10000000"}),
+        mpirun_argv(2,
+                    {"-i", (d / "in").string(), "-o", out.string(), "-r", res.string(),
+                     "--strategy", strategy, "--workers", "2", "--kernel-repeat", "10000000"},
+                    240, kSaveGraceS),
         with_env({}));
     ASSERT_TRUE(wait_until([&] { return fs::exists(out / "a.png") && fs::exists(out / "c.png"); }));
     const auto t0 = std::chrono::steady_clock::now();
@@ -336,8 +363,10 @@ TEST(Reliability, SigtermDuringWarmupSaysNothingWasSaved) {
   write_png(d / "in" / "a.png", 2, 2);
   write_png(d / "in" / "b.png", 400, 300);
   const auto res = d / "r.h5";
-  test::Child job(mpirun_argv(2, {"-i", (d / "in").string(), "-o", (d / "out").string(), "-r",
-                                  res.string(), "--warmup", "1", "--kernel-repeat", "10000000"}),
+  test::Child job(mpirun_argv(2,
+                              {"-i", (d / "in").string(), "-o", (d / "out").string(), "-r",
+                               res.string(), "--warmup", "1", "--kernel-repeat", "10000000"},
+                              240, kSaveGraceS),
                   with_env({}));
   ASSERT_TRUE(wait_until([&] { return fs::exists(d / "out" / "a.png"); }));
   job.signal(SIGTERM);
@@ -380,8 +409,10 @@ TEST(Reliability, SigtermWhileAWorkerIsStoppedEndsTheJob) {
     write_png(d / "in" / ("img" + std::to_string(i) + ".png"), 32, 24);
   const auto res = d / "r.h5";
   const auto mark = d / "stopped.pid";
-  test::Child job(mpirun_argv(2, {"-i", (d / "in").string(), "-r", res.string(), "--strategy",
-                                  "processes", "--workers", "2"}),
+  test::Child job(mpirun_argv(2,
+                              {"-i", (d / "in").string(), "-r", res.string(), "--strategy",
+                               "processes", "--workers", "2"},
+                              240, kSaveGraceS),
                   with_env({"GRAYBENCH_TEST_WORKER_STOP=1:1",
                             "GRAYBENCH_TEST_WORKER_STOP_FILE=" + mark.string()}));
   ASSERT_TRUE(wait_until([&] { return fs::exists(mark); }));
