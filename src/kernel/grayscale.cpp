@@ -15,56 +15,55 @@ namespace graybench {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// Pillow's L = (19595 R + 38470 G + 7471 B + 0x8000) >> 16 needs 24-bit sums. Splitting each
-// coefficient as c = 256 * hi + lo keeps every partial sum inside 16-bit lanes:
-//   S = 256 * H + P + 128 * 256,  H = 76 R + 150 G + 29 B <= 65025,  P = 139 R + 70 G + 47 B <=
-//   65280
-// so S >> 16 = (H + (P >> 8) + 128) >> 8 exactly (floor(floor(x / a) / b) = floor(x / ab)), and
-// H + 255 + 128 < 65536 never wraps. This returns that sum before the final shift by 8.
-template <class D16, class V16 = hn::Vec<D16>>
-HWY_INLINE V16 LumaTimes256(D16 d16, V16 r, V16 g, V16 b) {
-  const V16 h = hn::Add(hn::Add(hn::Mul(r, hn::Set(d16, 76)), hn::Mul(g, hn::Set(d16, 150))),
-                        hn::Mul(b, hn::Set(d16, 29)));
-  const V16 p = hn::Add(hn::Add(hn::Mul(r, hn::Set(d16, 139)), hn::Mul(g, hn::Set(d16, 70))),
-                        hn::Mul(b, hn::Set(d16, 47)));
-  return hn::Add(hn::Add(h, hn::ShiftRight<8>(p)), hn::Set(d16, 128));
+// Pillow's L = (19595 R + 38470 G + 7471 B + 0x8000) >> 16, one pixel per 32-bit lane, from
+// pixels packed as R | G << 8 | B << 16 | X << 24 (X: alpha, or anything; it is ignored).
+// Pairwise products of 16-bit halves summed into 32 bits (x86's pmaddwd) give it exactly:
+//   (R, B) . (19595, 7471)  +  (2G, 2X) . (19235, 0)  =  19595 R + 38470 G + 7471 B
+// 38470 does not fit a signed 16-bit coefficient, but 2G <= 510 fits a 16-bit sample. Every
+// partial sum stays below 2^24, so the result is bit-exact with Pillow.
+template <class D32>
+HWY_INLINE hn::Vec<hn::Rebind<uint8_t, D32>> LumaPacked(D32 du32, hn::Vec<D32> px) {
+  const hn::Repartition<int32_t, D32> di32;
+  const hn::Repartition<int16_t, D32> di16;
+  const hn::Repartition<uint16_t, D32> du16;
+  const auto x = hn::BitCast(du16, px);
+  const auto rb = hn::BitCast(di16, hn::And(x, hn::Set(du16, 0x00FF)));
+  const auto g2 = hn::BitCast(di16, hn::ShiftLeft<1>(hn::ShiftRight<8>(x)));
+  // Little-endian halves: the low one multiplies R (2G), the high one B (2X).
+  const auto c_rb = hn::BitCast(di16, hn::Set(du32, (7471u << 16) | 19595u));
+  const auto c_g = hn::BitCast(di16, hn::Set(du32, 19235u));
+  auto sum1 = hn::Zero(di32);
+  auto sum0 = hn::ReorderWidenMulAccumulate(di32, rb, c_rb, hn::Zero(di32), sum1);
+  sum0 = hn::ReorderWidenMulAccumulate(di32, g2, c_g, sum0, sum1);
+  const auto luma = hn::Add(hn::RearrangeToOddPlusEven(sum0, sum1), hn::Set(di32, 0x8000));
+  return hn::U8FromU32(hn::ShiftRight<16>(hn::BitCast(du32, luma)));
 }
 
-// Luma of a full vector of pixels given as planar R, G, B bytes. Each 16-bit lane holds two
-// pixels (even in the low byte, odd in the high byte); both halves are computed in place, so
-// no lane crosses a 128-bit block and the output byte order is the input's.
-template <class D8, class V8 = hn::Vec<D8>>
-HWY_INLINE V8 Luma(D8 d8, V8 r, V8 g, V8 b) {
-  const hn::Repartition<uint16_t, D8> d16;
-  const auto low = hn::Set(d16, 0x00FF);
-  const auto r16 = hn::BitCast(d16, r);
-  const auto g16 = hn::BitCast(d16, g);
-  const auto b16 = hn::BitCast(d16, b);
-  const auto even =
-      hn::ShiftRight<8>(LumaTimes256(d16, hn::And(r16, low), hn::And(g16, low), hn::And(b16, low)));
-  const auto odd =
-      LumaTimes256(d16, hn::ShiftRight<8>(r16), hn::ShiftRight<8>(g16), hn::ShiftRight<8>(b16));
-  // The odd result times 256 already sits in the high byte; drop its fraction bits.
-  return hn::BitCast(d8, hn::Or(even, hn::And(odd, hn::Set(d16, 0xFF00))));
+// Lanes(du32) RGB pixels from `src` (which must hold a whole vector: 4 bytes per lane), packed
+// one per 32-bit lane as LumaPacked wants them.
+template <class D32>
+HWY_INLINE hn::Vec<D32> LoadRgbPacked(D32 du32, const uint8_t* HWY_RESTRICT src) {
+  const hn::Repartition<uint8_t, D32> d8;
+  // 16-byte block k takes the 32-bit words 3k..3k+3, bytes 12k..12k+15: its four pixels...
+  const auto iota = hn::Iota(du32, 0);
+  const auto words =
+      hn::TableLookupLanes(hn::LoadU(du32, reinterpret_cast<const uint32_t*>(src)),
+                           hn::IndicesFromVec(du32, hn::Sub(iota, hn::ShiftRight<2>(iota))));
+  // ...and each pixel's three bytes move to a lane of their own.
+  alignas(16) static constexpr uint8_t kSpread[16] = {0, 1, 2, 2, 3, 4,  5,  5,
+                                                      6, 7, 8, 8, 9, 10, 11, 11};
+  return hn::BitCast(du32,
+                     hn::TableLookupBytes(hn::BitCast(d8, words), hn::LoadDup128(d8, kSpread)));
 }
 
-// One vector of pixels from `src` (Channels bytes each) to gray bytes at `out`.
-template <int Channels, class D8>
-HWY_INLINE void ConvertVector(D8 d8, const uint8_t* HWY_RESTRICT src, uint8_t* HWY_RESTRICT out) {
-  using V8 = hn::Vec<D8>;
-  if constexpr (Channels == 2) {
-    V8 l, a;
-    hn::LoadInterleaved2(d8, src, l, a);
-    hn::StoreU(l, d8, out);
-  } else if constexpr (Channels == 3) {
-    V8 r, g, b;
-    hn::LoadInterleaved3(d8, src, r, g, b);
-    hn::StoreU(Luma(d8, r, g, b), d8, out);
-  } else {
-    V8 r, g, b, a;
-    hn::LoadInterleaved4(d8, src, r, g, b, a);
-    hn::StoreU(Luma(d8, r, g, b), d8, out);
-  }
+// Lanes(du32) pixels from `src` (a whole vector readable: 4 bytes per lane) to gray at `out`.
+template <int Channels, class D32>
+HWY_INLINE void ConvertPacked(D32 du32, const uint8_t* HWY_RESTRICT src,
+                              uint8_t* HWY_RESTRICT out) {
+  const hn::Rebind<uint8_t, D32> dq;
+  const auto px = Channels == 3 ? LoadRgbPacked(du32, src)
+                                : hn::LoadU(du32, reinterpret_cast<const uint32_t*>(src));
+  hn::StoreU(LumaPacked(du32, px), dq, out);
 }
 
 template <int Channels>
@@ -76,19 +75,39 @@ HWY_INLINE void ConvertPixels(const uint8_t* HWY_RESTRICT src, uint8_t* HWY_REST
   for (size_t i = 0; i < n; ++i, src += Channels)
     out[i] = Channels == 2 ? src[0] : luma(src[0], src[1], src[2]);
 #else
-  const hn::ScalableTag<uint8_t> d8;
-  const size_t lanes = hn::Lanes(d8);
-  size_t i = 0;
-  for (; i + lanes <= n; i += lanes)
-    ConvertVector<Channels>(d8, src + Channels * i, out + i);
-  if (i == n) return;
-  // The tail runs through the same vector code on a zero-padded copy, so every pixel of every
-  // length takes one computation path.
-  HWY_ALIGN uint8_t in_buf[4 * HWY_MAX_BYTES] = {};
+  HWY_ALIGN uint8_t in_buf[HWY_MAX_BYTES];
   HWY_ALIGN uint8_t out_buf[HWY_MAX_BYTES];
-  std::memcpy(in_buf, src + Channels * i, Channels * (n - i));
-  ConvertVector<Channels>(d8, in_buf, out_buf);
-  std::memcpy(out + i, out_buf, n - i);
+  size_t i = 0;
+  if constexpr (Channels == 2) {
+    const hn::ScalableTag<uint8_t> d8;
+    const size_t lanes = hn::Lanes(d8);
+    for (; i + lanes <= n; i += lanes) {
+      hn::Vec<decltype(d8)> l, a;
+      hn::LoadInterleaved2(d8, src + 2 * i, l, a);
+      hn::StoreU(l, d8, out + i);
+    }
+    for (; i < n; ++i)
+      out[i] = src[2 * i];
+    (void)in_buf;
+    (void)out_buf;
+  } else {
+    const hn::ScalableTag<uint32_t> du32;
+    const size_t lanes = hn::Lanes(du32);
+    // Each step converts `lanes` pixels and reads a whole vector (RGB: a third more than its
+    // pixels), so it runs while that much lies inside the input.
+    for (; Channels * i + 4 * lanes <= Channels * n; i += lanes)
+      ConvertPacked<Channels>(du32, src + Channels * i, out + i);
+    // The tail runs through the same vector code on zero-padded copies, so every pixel of
+    // every length takes one computation path.
+    while (i < n) {
+      const size_t m = HWY_MIN(lanes, n - i);
+      std::memset(in_buf, 0, sizeof in_buf);
+      std::memcpy(in_buf, src + Channels * i, Channels * m);
+      ConvertPacked<Channels>(du32, in_buf, out_buf);
+      std::memcpy(out + i, out_buf, m);
+      i += m;
+    }
+  }
 #endif
 }
 
