@@ -1,7 +1,8 @@
 # `cmake --install build --prefix P` lays graybench out like HPC software:
-#   P/bin/graybench, graybench-gen      the job and the input generator (RPATH to the MPI, HDF5
-#                                       and Boost they were linked with, so a module-loaded
-#                                       toolchain need not stay loaded for them to start)
+#   P/bin/graybench, graybench-gen      the job and the input generator, and graybench-worker
+#                                       (what `processes` runs); RPATH to the MPI, HDF5 and
+#                                       Boost they were linked with, so a module-loaded
+#                                       toolchain need not stay loaded for them to start
 #   P/bin/graybench-<tool>, bench-...   the Python tools, thin wrappers around
 #   P/share/graybench/tools/            the tool scripts and their package graybench_tools/
 #   P/share/graybench/jobs/             Slurm job scripts and their README; also P/bin/graybench-sweep
@@ -11,8 +12,8 @@
 #                                       P/share/graybench/graybench.lua.in)
 include(GNUInstallDirs)
 
-set_target_properties(graybench graybench-gen PROPERTIES INSTALL_RPATH_USE_LINK_PATH TRUE)
-install(TARGETS graybench graybench-gen RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+set_target_properties(graybench graybench-gen graybench-worker PROPERTIES INSTALL_RPATH_USE_LINK_PATH TRUE)
+install(TARGETS graybench graybench-gen graybench-worker RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 set(_gb_share ${CMAKE_INSTALL_DATADIR}/graybench)
 install(DIRECTORY tools/graybench_tools DESTINATION ${_gb_share}/tools

@@ -187,7 +187,8 @@ bool start_worker(const StrategyContext& ctx, Worker& w, int id) {
     ::kill(w.pid, SIGKILL);
   }
   if (!ok) {
-    std::cerr << "graybench: worker " << id << " failed to start: " << reap(w) << "\n";
+    std::cerr << "graybench: worker " << id << " (" << ctx.worker_exe
+              << ") failed to start: " << reap(w) << "\n";
     return false;
   }
   WireReader r(frame);

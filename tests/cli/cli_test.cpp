@@ -118,6 +118,40 @@ TEST(Cli, ConvertsWritesMirroredOutputsAndRecordsChecksums) {
   }
 }
 
+TEST(Cli, ProcessesRunsGraybenchWorkerBesideItElseItsOwnWorkerMode) {
+  TempDir d;
+  make_set(d / "in", 4);
+  const fs::path built = GRAYBENCH_EXE;
+  ASSERT_TRUE(fs::exists(built.parent_path() / "graybench-worker"));  // as built and installed
+  // A lone copy of graybench: its workers are graybench --worker-mode, with the same results.
+  fs::create_directories(d / "lone");
+  fs::copy_file(built, d / "lone" / "graybench");
+  const std::vector<std::string> exes = {built.string(), (d / "lone" / "graybench").string()};
+  std::vector<std::map<std::string, std::uint64_t>> sums(exes.size());
+  for (std::size_t k = 0; k < exes.size(); ++k) {
+    const std::string res = (d / ("r" + std::to_string(k) + ".h5")).string();
+    const ProcResult r = run_process({exes[k], "-i", (d / "in").string(), "-r", res,
+                                      "--strategy", "processes", "--workers", "2", "-q"});
+    ASSERT_EQ(r.code, 0) << exes[k] << ": " << r.err;
+    const ResultsFile f = read_results(res);
+    for (const auto& rec : f.runs.at(0).images)
+      sums[k][rec.path] = rec.checksum;
+  }
+  EXPECT_EQ(sums[0].size(), 4u);
+  EXPECT_EQ(sums[0], sums[1]);
+  // The worker beside graybench is the one it runs: a broken one fails the images, by name.
+  fs::create_directories(d / "broken");
+  fs::copy_file(built, d / "broken" / "graybench");
+  std::ofstream(d / "broken" / "graybench-worker") << "#!/bin/sh\nexit 7\n";
+  fs::permissions(d / "broken" / "graybench-worker", fs::perms::owner_all);
+  const ProcResult r =
+      run_process({(d / "broken" / "graybench").string(), "-i", (d / "in").string(), "-r",
+                   (d / "b.h5").string(), "--strategy", "processes", "--workers", "2", "-q"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find("graybench-worker) failed to start: exited with code 7"), std::string::npos)
+      << r.err;
+}
+
 TEST(Cli, MallocPolicyIsRecordedAndTheUsersOwnSettingsWin) {
   TempDir d;
   make_set(d / "in", 2);

@@ -12,7 +12,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 cmake --install "$build" --prefix "$prefix" >"$work/install.log"
 version="$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$build/CMakeCache.txt")"
-for f in bin/graybench bin/graybench-gen bin/graybench-merge bin/graybench-sweep \
+for f in bin/graybench bin/graybench-gen bin/graybench-worker bin/graybench-merge bin/graybench-sweep \
          share/graybench/tools/graybench_tools/__init__.py share/graybench/tools/graybench_tools/merge.py \
          share/graybench/jobs/graybench.sbatch share/graybench/jobs/graybench-sweep \
          share/graybench/jobs/README.md share/graybench/docs/README.md share/graybench/docs/schema.md \
