@@ -130,8 +130,8 @@ TEST(Cli, ProcessesRunsGraybenchWorkerBesideItElseItsOwnWorkerMode) {
   std::vector<std::map<std::string, std::uint64_t>> sums(exes.size());
   for (std::size_t k = 0; k < exes.size(); ++k) {
     const std::string res = (d / ("r" + std::to_string(k) + ".h5")).string();
-    const ProcResult r = run_process({exes[k], "-i", (d / "in").string(), "-r", res,
-                                      "--strategy", "processes", "--workers", "2", "-q"});
+    const ProcResult r = run_process({exes[k], "-i", (d / "in").string(), "-r", res, "--strategy",
+                                      "processes", "--workers", "2", "-q"});
     ASSERT_EQ(r.code, 0) << exes[k] << ": " << r.err;
     const ResultsFile f = read_results(res);
     for (const auto& rec : f.runs.at(0).images)
