@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <system_error>
 #include <type_traits>
@@ -457,9 +458,12 @@ void check_results_target(const std::string& path) {
                      " is not writable: " + std::generic_category().message(errno));
   }
   ResultsLock::probe(target);
+  // Held to the end of the checks: another job may be saving into the same file right now
+  // (concurrent jobs append to one file), and its file is only whole between saves.
+  std::optional<ResultsLock> lock;
   if (fs::exists(target, ec) || fs::exists(fs::path(target.string() + ".journal"), ec)) {
     // A save that was killed half-way is rolled back first (waiting for a save in progress).
-    ResultsLock lock(target);
+    lock.emplace(target);
     recover_interrupted_save(target);
   }
   if (!fs::exists(target, ec)) return;

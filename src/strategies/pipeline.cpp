@@ -47,9 +47,11 @@ std::uint64_t pixel_limit(std::uint64_t max_pixels) {
 }
 
 /// Decodes under the pixel limit: the header is checked before any decoder allocates anything,
-/// as our probe and as the decoder itself reads it.
+/// as our probe reads it (first, as in files mode, so both modes give a bomb the same reason)
+/// and as the decoder itself reads it.
 Image decode_limited(std::span<const std::uint8_t> encoded, Decoder decoder,
                      std::uint64_t max_pixels) {
+  check_pixel_limit(encoded, pixel_limit(max_pixels));
   Image img;
   decode_image(encoded, img, decoder, pixel_limit(max_pixels));
   return img;
