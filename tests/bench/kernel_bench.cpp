@@ -140,8 +140,9 @@ void count_pixels(benchmark::State& state) {
 
 std::string frame_label() {
   const Image& f = rgb_frame();
+  const char* path = std::getenv("GRAYBENCH_BENCH_IMAGE");
   return std::to_string(f.width) + "x" + std::to_string(f.height) +
-         (std::getenv("GRAYBENCH_BENCH_IMAGE") ? " photo" : " synthetic");
+         (path != nullptr && *path != '\0' ? " photo" : " synthetic");
 }
 
 /// memcpy of the frame in `channels` samples per pixel: the copy bound for that format.
