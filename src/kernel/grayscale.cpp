@@ -75,8 +75,6 @@ HWY_INLINE void ConvertPixels(const uint8_t* HWY_RESTRICT src, uint8_t* HWY_REST
   for (size_t i = 0; i < n; ++i, src += Channels)
     out[i] = Channels == 2 ? src[0] : luma(src[0], src[1], src[2]);
 #else
-  HWY_ALIGN uint8_t in_buf[HWY_MAX_BYTES];
-  HWY_ALIGN uint8_t out_buf[HWY_MAX_BYTES];
   size_t i = 0;
   if constexpr (Channels == 2) {
     const hn::ScalableTag<uint8_t> d8;
@@ -88,8 +86,6 @@ HWY_INLINE void ConvertPixels(const uint8_t* HWY_RESTRICT src, uint8_t* HWY_REST
     }
     for (; i < n; ++i)
       out[i] = src[2 * i];
-    (void)in_buf;
-    (void)out_buf;
   } else {
     const hn::ScalableTag<uint32_t> du32;
     const size_t lanes = hn::Lanes(du32);
@@ -99,6 +95,8 @@ HWY_INLINE void ConvertPixels(const uint8_t* HWY_RESTRICT src, uint8_t* HWY_REST
       ConvertPacked<Channels>(du32, src + Channels * i, out + i);
     // The tail runs through the same vector code on zero-padded copies, so every pixel of
     // every length takes one computation path.
+    HWY_ALIGN uint8_t in_buf[HWY_MAX_BYTES];
+    HWY_ALIGN uint8_t out_buf[HWY_MAX_BYTES];
     while (i < n) {
       const size_t m = HWY_MIN(lanes, n - i);
       std::memset(in_buf, 0, sizeof in_buf);

@@ -47,10 +47,7 @@ std::vector<std::string> mpirun_argv(int np, const std::vector<std::string>& arg
   std::vector<std::string> argv = {GRAYBENCH_MPIEXEC, "-np",       std::to_string(np),
                                    "--oversubscribe", "--timeout", std::to_string(limit_s)};
   if (sigkill_s > 0) {
-    for (const auto& a : {std::string("--mca"), std::string("odls_base_sigkill_timeout"),
-                          std::to_string(sigkill_s)}) {
-      argv.push_back(a);
-    }
+    argv.insert(argv.end(), {"--mca", "odls_base_sigkill_timeout", std::to_string(sigkill_s)});
   }
   argv.push_back(GRAYBENCH_EXE);
   argv.insert(argv.end(), args.begin(), args.end());
