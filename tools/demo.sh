@@ -29,8 +29,8 @@ build="${GRAYBENCH_BUILD_DIR:-build}"
 t0=$(date +%s)
 step() { printf '\n== %s (%ss)\n' "$1" "$(($(date +%s) - t0))"; }
 
-step "dependencies"
-bash tools/install-deps.sh
+step "dependencies (the demo's only: compiler, MPI, HDF5, codecs, Python report tools)"
+bash tools/install-deps.sh demo
 
 step "build graybench and graybench-gen (tests are built by tools/test.sh, not here)"
 if [ ! -f "$build/CMakeCache.txt" ]; then
@@ -38,7 +38,10 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   if command -v ccache >/dev/null; then
     launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
   fi
-  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
+  # Tests and benchmarks off: their packages are the test command's (tools/build.sh turns them
+  # back on in this same build directory).
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DGRAYBENCH_BUILD_TESTS=OFF \
+    -DGRAYBENCH_BUILD_BENCHMARKS=OFF "${launcher[@]}" >/dev/null
 fi
 cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" --target graybench graybench-gen
 
