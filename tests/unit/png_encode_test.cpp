@@ -229,6 +229,30 @@ TEST_P(PngFilterEveryTarget, MinSumChoiceMatchesTheReference) {
     EXPECT_GT(seen.at(static_cast<std::size_t>(type)), 0) << "filter type " << type << " unused";
 }
 
+// The returned cost (the sum over rows of the chosen filter's sum of |signed byte|) decides
+// between ISA-L and libdeflate at level 1, so every target must return the reference's value;
+// a fixed filter returns 0.
+TEST_P(PngFilterEveryTarget, MinSumReturnsTheChosenRowsCost) {
+  for (std::size_t bpp = 1; bpp <= 4; ++bpp) {
+    for (std::size_t width : kWidths) {
+      for (std::size_t rows : {std::size_t{1}, std::size_t{2}, std::size_t{16}}) {
+        const std::size_t n = width * bpp;
+        const Bytes px = photo_like(width, rows, bpp, static_cast<std::uint32_t>(width * 3 + rows));
+        const Bytes ref = filter_ref(px, n, rows, bpp, PngFilter::kMinSum);
+        std::uint64_t want = 0;
+        for (std::size_t y = 0; y < rows; ++y)
+          for (std::size_t i = 1; i <= n; ++i)
+            want += static_cast<std::uint64_t>(
+                std::abs(static_cast<int>(static_cast<std::int8_t>(ref[(n + 1) * y + i]))));
+        Bytes out((n + 1) * rows);
+        EXPECT_EQ(detail::png_filter_rows(px.data(), n, rows, bpp, out.data()), want)
+            << "bpp " << bpp << " width " << width << " rows " << rows;
+        EXPECT_EQ(detail::png_filter_rows(px.data(), n, rows, bpp, out.data(), PngFilter::kUp), 0u);
+      }
+    }
+  }
+}
+
 // Through the public encoder: the decoded pixels are the input's, and the stream inside is the
 // reference's choice of filters.
 TEST(PngEncode, OddShapesRoundTripWithTheReferenceFilters) {
