@@ -500,3 +500,14 @@ def test_report_on_real_output(build, generate, mpi_env, tmp_path):
     out = tmp_path / "out"
     cli(REPORT, path, "--out", out)
     assert (out / "report.html").stat().st_size > 10000
+
+
+def test_whole_numbers_in_a_column_some_runs_lack_read_as_written(tmp_path):
+    # png_level is recorded by graybench's runs and not by the Python baseline's, so in a mixed
+    # file the column holds NaN and turns float: the settings line must still say 1, not 1.0.
+    path = write_results(tmp_path / "mixed.h5", [
+        make_run(1.0, png_level=1), make_run(2.0, strategy="py-sequential")])
+    runs = report.per_run(load.load(str(path)))
+    assert runs["png_level"].tolist() == ["1", ""]
+    line = report.settings_text(runs.iloc[0])
+    assert "png_level=1 " in line + " " and "png_level=1.0" not in line
