@@ -80,19 +80,20 @@ def _num(df: pd.DataFrame, col: str, default=np.nan) -> pd.Series:
     return pd.to_numeric(df[col], errors="coerce").astype(float)
 
 
+def _text(v) -> str:
+    """A cell as text: "" for missing; a whole number stored as float (an attribute some files
+    lack, e.g. png_level beside the Python baseline's runs, makes the column float) as written."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
 def _str_col(df: pd.DataFrame, col: str) -> pd.Series:
     if col not in df:
         return pd.Series("", index=df.index, dtype=object)
-    def text(v) -> str:
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            return ""
-        # A whole number stored as float (an attribute some files lack, e.g. png_level beside
-        # the Python baseline's runs, makes the column float) reads as it was written: 1, not 1.0.
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        return str(v)
-
-    return df[col].map(text)
+    return df[col].map(_text)
 
 
 def per_run(res: _load.Results) -> pd.DataFrame:
