@@ -529,11 +529,16 @@ void expect_clean(const ProcResult& r) {
   }
 }
 
-/// Runs graybench as user nobody (CI runs as root, so permissions need a second user).
+/// Runs graybench as user nobody (CI runs as root, so permissions need a second user). Each run
+/// gets its own Open MPI session directory: concurrent singletons of one user share
+/// /tmp/ompi.HOST.UID, and one that ends removes it while another creates its job directory
+/// inside ("mkdir ... No such file or directory", orte_init fails; seen once in CI).
 ProcResult graybench_as_nobody(std::vector<std::string> args) {
+  TempDir session;
+  fs::permissions(session.path(), fs::perms::all);
   args.insert(args.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                              "--", GRAYBENCH_EXE});
-  return run_process(args);
+  return run_process(args, {"OMPI_MCA_orte_tmpdir_base=" + session.path().string()});
 }
 
 bool can_switch_user() {
